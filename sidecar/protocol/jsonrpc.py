@@ -1,0 +1,156 @@
+"""The JSON-RPC 2.0 message layer, pure: frame payloads in, parsed messages out, and back.
+
+Parsing follows the specification to the letter:
+
+* a payload that is not JSON (or not UTF-8) is a parse error (-32700, id null);
+* ``[]`` is one invalid request, not a batch; ``[1]`` is a batch of one invalid request;
+* only a *missing* ``id`` makes a notification; ``"id": null`` is a request;
+* ids are strings or integers (or null) and are echoed with their type;
+* a bad envelope is -32600 and echoes the id when the id itself was well-formed.
+
+``params`` stay as raw JSON here; the dispatcher decodes them straight into the
+method's own type, so every payload is decoded once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import msgspec
+
+from .errors import ErrorObject, RpcError
+
+RequestId = int | str | None
+
+_NO_PARAMS = msgspec.Raw(b"")
+
+
+class _Envelope(msgspec.Struct):
+    jsonrpc: Literal["2.0"]
+    method: str
+    id: int | str | None | msgspec.UnsetType = msgspec.UNSET
+    params: msgspec.Raw = _NO_PARAMS
+
+
+class Call(msgspec.Struct, frozen=True):
+    """A request: expects exactly one response carrying ``id``."""
+
+    id: RequestId
+    method: str
+    params: msgspec.Raw
+
+
+class Notify(msgspec.Struct, frozen=True):
+    """A notification: never answered."""
+
+    method: str
+    params: msgspec.Raw
+
+
+class Invalid(msgspec.Struct, frozen=True):
+    """A message that must be answered with ``error`` and nothing else."""
+
+    id: RequestId
+    error: RpcError
+
+
+Message = Call | Notify | Invalid
+
+
+class Parsed(msgspec.Struct, frozen=True):
+    """The messages of one frame, and whether they came as a batch (so answer with an array)."""
+
+    messages: list[Message]
+    batch: bool
+
+
+class Response(msgspec.Struct, frozen=True):
+    jsonrpc: Literal["2.0"]
+    id: RequestId
+    result: Any
+
+
+class ErrorResponse(msgspec.Struct, frozen=True):
+    jsonrpc: Literal["2.0"]
+    id: RequestId
+    error: ErrorObject
+
+
+class Notification(msgspec.Struct, frozen=True):
+    jsonrpc: Literal["2.0"]
+    method: str
+    params: Any
+
+
+_decode_envelope = msgspec.json.Decoder(_Envelope).decode
+_decode_batch = msgspec.json.Decoder(list[msgspec.Raw]).decode
+_decode_any = msgspec.json.Decoder().decode
+_encoder = msgspec.json.Encoder()
+
+
+def parse(payload: bytes) -> Parsed:
+    """Parse one frame's payload into messages. Never raises."""
+    if not payload.isascii():
+        try:
+            payload.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return _single(Invalid(None, RpcError("parse_error", f"payload is not valid UTF-8: {exc.reason} at byte {exc.start}")))
+    if payload.lstrip()[:1] != b"[":
+        return _single(_parse_one(payload))
+    try:
+        items = _decode_batch(payload)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return _single(Invalid(None, RpcError("parse_error", f"payload is not JSON: {exc}")))
+    if not items:
+        return _single(Invalid(None, RpcError("invalid_request", "an empty batch is not a valid request")))
+    return Parsed([_parse_one(bytes(item)) for item in items], batch=True)
+
+
+def _single(message: Message) -> Parsed:
+    return Parsed([message], batch=False)
+
+
+def _parse_one(payload: bytes) -> Message:
+    try:
+        envelope = _decode_envelope(payload)
+    except msgspec.ValidationError as exc:
+        return Invalid(_salvage_id(payload), RpcError("invalid_request", f"not a JSON-RPC 2.0 request: {exc}"))
+    except msgspec.DecodeError as exc:
+        return Invalid(None, RpcError("parse_error", f"payload is not JSON: {exc}"))
+    params = envelope.params
+    if params is not _NO_PARAMS and bytes(params)[:1] not in (b"{", b"["):
+        error = RpcError("invalid_request", "params must be an object or an array when present")
+        return Invalid(None if envelope.id is msgspec.UNSET else envelope.id, error)
+    if envelope.id is msgspec.UNSET:
+        return Notify(envelope.method, params)
+    return Call(envelope.id, envelope.method, params)
+
+
+def _salvage_id(payload: bytes) -> RequestId:
+    """The id of an invalid request, if the id itself is well-formed; else null (as the spec says)."""
+    try:
+        obj = _decode_any(payload)
+    except msgspec.DecodeError:
+        return None
+    if isinstance(obj, dict):
+        request_id = obj.get("id")
+        if isinstance(request_id, str) or (isinstance(request_id, int) and not isinstance(request_id, bool)):
+            return request_id
+    return None
+
+
+def encode_result(request_id: RequestId, result: Any) -> bytes:
+    return _encoder.encode(Response("2.0", request_id, result))
+
+
+def encode_error(request_id: RequestId, error: RpcError) -> bytes:
+    return _encoder.encode(ErrorResponse("2.0", request_id, error.to_object()))
+
+
+def encode_notification(method: str, params: Any) -> bytes:
+    return _encoder.encode(Notification("2.0", method, params))
+
+
+def encode_batch(parts: list[bytes]) -> bytes:
+    """Join already-encoded responses into one batch response array."""
+    return b"[" + b",".join(parts) + b"]"
