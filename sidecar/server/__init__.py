@@ -1,0 +1,1 @@
+"""The protocol server: transport, dispatch, lifecycle. See ``serve``."""

@@ -1,0 +1,61 @@
+"""``health``: is the sidecar alive, what is it, and what can it do. Always allowed, always cheap."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from typing import Literal
+
+import msgspec
+
+from .. import __version__
+from ..backends import BackendStatus, availability
+from ..server.context import RequestContext
+from ..server.table import MethodTable, NoParams
+
+table = MethodTable()
+
+
+class PythonInfo(msgspec.Struct, frozen=True):
+    version: str
+    implementation: str
+    executable: str
+    prefix: str
+
+
+class HealthResult(msgspec.Struct, frozen=True):
+    status: Literal["ok"]
+    version: str
+    uptime_ms: int
+    pid: int
+    python: PythonInfo
+    initialized: bool
+    inflight: int
+    policy_digest: str | None
+    backends: dict[str, BackendStatus]
+
+
+_PYTHON = PythonInfo(
+    version=platform.python_version(),
+    implementation=sys.implementation.name,
+    executable=sys.executable,
+    prefix=sys.prefix,
+)
+
+
+@table.method("health", requires=(), before_init=True, after_shutdown=True)
+def health(ctx: RequestContext, params: NoParams) -> HealthResult:
+    """Report liveness, version, uptime, load and which backends are installed."""
+    session = ctx.server.session
+    return HealthResult(
+        status="ok",
+        version=__version__,
+        uptime_ms=session.uptime_ms,
+        pid=os.getpid(),
+        python=_PYTHON,
+        initialized=session.initialized,
+        inflight=ctx.server.dispatcher.inflight,
+        policy_digest=session.active.digest if session.active else None,
+        backends=availability(),
+    )

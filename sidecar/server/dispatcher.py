@@ -1,0 +1,303 @@
+"""Dispatch: from parsed messages to handlers and back to response frames.
+
+For each call, in this order: method lookup (-32601), lifecycle phase
+(``not_initialized``/``shutting_down``), the policy gate (``policy_denied``),
+params validation (-32602), then the handler. Synchronous handlers run inline
+(the fast path: no task, no scheduling); ``async`` handlers run in their own
+task and cancel scope, behind a bounded in-flight limit and a bounded queue
+(``busy`` past both), so memory stays bounded whatever the host sends.
+
+``$/cancelRequest`` is a synchronous notification handled inline on the
+reader, so it gets through however saturated the server is.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import msgspec
+
+from ..protocol import jsonrpc
+from ..protocol.errors import RpcError
+from ..protocol.framing import BadHeader, FrameTooLarge
+from ..protocol.jsonrpc import Call, Invalid, Notify, RequestId
+from .context import RequestContext
+from .progress import ProgressHub, ProgressToken
+from .table import MethodSpec, MethodTable
+from .transport import FrameWriter
+
+if TYPE_CHECKING:
+    from .server import Server
+
+log = logging.getLogger(__name__)
+
+
+class _Running:
+    """An accepted async request: its cancel scope and progress token."""
+
+    __slots__ = ("scope", "token", "control")
+
+    def __init__(self, token: ProgressToken | None, control: bool) -> None:
+        self.scope = anyio.CancelScope()
+        self.token = token
+        self.control = control
+
+
+class _Reply:
+    """Where the responses of one frame go: straight out, into its batch array, or nowhere (notifications)."""
+
+    __slots__ = ("_dispatcher", "_batch", "_pending", "_sealed", "_discard")
+
+    def __init__(self, dispatcher: Dispatcher, batch: bool, discard: bool = False) -> None:
+        self._dispatcher = dispatcher
+        self._batch: list[tuple[RequestId, bytes]] | None = [] if batch else None
+        self._pending = 0  # batch members still to answer
+        self._sealed = False  # every member of the batch has been dispatched
+        self._discard = discard
+
+    @property
+    def discards(self) -> bool:
+        return self._discard
+
+    def expect(self) -> None:
+        self._pending += 1
+
+    def deliver(self, request_id: RequestId, payload: bytes) -> None:
+        if self._discard:
+            return
+        if self._batch is None:
+            self._dispatcher.send_response(request_id, payload)
+            return
+        self._batch.append((request_id, payload))
+        self._pending -= 1
+        self._flush_if_complete()
+
+    def seal(self) -> None:
+        self._sealed = True
+        self._flush_if_complete()
+
+    def _flush_if_complete(self) -> None:
+        # An all-notification batch has no members to answer, and gets no reply at all.
+        if self._sealed and self._pending == 0 and self._batch:
+            self._dispatcher.send_batch(self._batch)
+            self._batch = []
+
+
+def _key(request_id: RequestId) -> tuple[type, Any] | object:
+    # 1 and "1" are different ids; null ids cannot be cancelled, so each gets a unique key.
+    return object() if request_id is None else (type(request_id), request_id)
+
+
+class Dispatcher:
+    def __init__(self, server: Server, table: MethodTable, writer: FrameWriter, hub: ProgressHub, task_group: anyio.abc.TaskGroup) -> None:
+        self._server = server
+        self._session = server.session
+        self._table = table
+        self._writer = writer
+        self._hub = hub
+        self._tg = task_group
+        config = server.session.config
+        self._max_frame = config.max_frame_bytes
+        self._max_accepted = config.max_inflight + config.max_queue
+        self._limiter = anyio.CapacityLimiter(config.max_inflight)
+        self._running: dict[Any, _Running] = {}
+        self._finished = anyio.Event()  # set (and replaced) whenever a task ends
+
+    # ---- entry points from the reader
+
+    def handle_frame(self, payload: bytes) -> None:
+        parsed = jsonrpc.parse(payload)
+        reply = _Reply(self, parsed.batch)
+        for message in parsed.messages:
+            if isinstance(message, Call):
+                reply.expect()
+                self._handle_call(message, reply)
+            elif isinstance(message, Notify):
+                self._handle_notification(message)
+            else:
+                reply.expect()
+                reply.deliver(message.id, jsonrpc.encode_error(message.id, message.error))
+        reply.seal()
+
+    def handle_framing_error(self, event: FrameTooLarge | BadHeader) -> None:
+        if isinstance(event, FrameTooLarge):
+            error = RpcError(
+                "frame_too_large",
+                f"frame of {event.size} bytes exceeds the limit of {event.limit} bytes; it was skipped",
+                "Send smaller messages, or start the sidecar with a larger --max-frame-bytes.",
+            )
+        else:
+            error = RpcError("parse_error", f"bad frame header: {event.reason}", "Frame messages with a Content-Length header.")
+        self.send_response(None, jsonrpc.encode_error(None, error))
+
+    # ---- state others read
+
+    @property
+    def inflight(self) -> int:
+        return len(self._running)
+
+    def cancel(self, request_id: RequestId) -> None:
+        running = self._running.get(_key(request_id))
+        if running is not None:
+            running.scope.cancel()
+
+    async def cancel_all(self) -> None:
+        """Cancel every accepted request (but control ones, such as the shutdown asking for this) and wait until they have answered."""
+        for running in self._running.values():
+            if not running.control:
+                running.scope.cancel()
+        while any(not running.control for running in self._running.values()):
+            await self._finished.wait()
+
+    # ---- calls
+
+    def _handle_call(self, call: Call, reply: _Reply) -> None:
+        try:
+            spec = self._admit(call.method)
+            params = self._decode_params(spec, call.params)
+        except RpcError as error:
+            reply.deliver(call.id, jsonrpc.encode_error(call.id, error))
+            return
+        if spec.is_notification and not reply.discards:
+            error = RpcError("invalid_request", f"{spec.name} is a notification", "Send it without an id.")
+            reply.deliver(call.id, jsonrpc.encode_error(call.id, error))
+            return
+        if not spec.is_async:
+            reply.deliver(call.id, self._run_inline(spec, call.id, params))
+            return
+        key = _key(call.id)
+        token = getattr(params, "progress_token", None)
+        error = self._refuse_async(spec, key, token)
+        if error is not None:
+            reply.deliver(call.id, jsonrpc.encode_error(call.id, error))
+            return
+        running = _Running(token, spec.control)
+        self._running[key] = running
+        self._tg.start_soon(self._run_task, spec, call.id, params, key, running, reply, name=f"rpc {spec.name} {call.id!r}")
+
+    def _handle_notification(self, note: Notify) -> None:
+        # Requests sent as notifications still run; the spec forbids only the reply.
+        self._handle_call(Call(None, note.method, note.params), _Reply(self, batch=False, discard=True))
+
+    def _admit(self, method: str) -> MethodSpec:
+        spec = self._table.get(method)
+        if spec is None:
+            raise RpcError("method_not_found", f"no method named {method!r}", "Call rpc.discover for the list of methods.")
+        session = self._session
+        if not session.initialized and not spec.before_init:
+            raise RpcError("not_initialized", f"{method} needs initialize first", "Send initialize with the host's policy first.")
+        if session.shutdown_requested and not spec.after_shutdown:
+            raise RpcError("shutting_down", f"{method} refused: the sidecar is shutting down", "Start a new sidecar.")
+        if spec.requires:
+            granted = session.active.policy.capabilities if session.active else frozenset()
+            missing = spec.requires - granted
+            if missing:
+                raise RpcError(
+                    "policy_denied",
+                    f"{method} needs capability {', '.join(sorted(missing))}, which the policy does not grant",
+                    "Grant the capability in the host app's policy if this use is intended.",
+                )
+        return spec
+
+    def _decode_params(self, spec: MethodSpec, raw: msgspec.Raw) -> Any:
+        data = bytes(raw)
+        if not data or (data[:1] == b"[" and not data[1:-1].strip()):
+            data = b"{}"
+        elif data[:1] == b"[":
+            raise RpcError("invalid_params", f"{spec.name} takes named params (an object), not an array", "Send params as a JSON object.")
+        try:
+            return spec.decode_params(data)
+        except msgspec.ValidationError as exc:
+            raise RpcError("invalid_params", str(exc), f"Check the params of {spec.name} against rpc.discover.") from None
+
+    def _refuse_async(self, spec: MethodSpec, key: Any, token: ProgressToken | None) -> RpcError | None:
+        if key in self._running:
+            return RpcError("invalid_request", "a request with this id is still in flight", "Use a unique id per request.")
+        if token is not None and any(running.token == token for running in self._running.values()):
+            return RpcError("invalid_params", f"progress_token {token!r} is in use by another request", "Use a unique progress_token per request.")
+        if not spec.control and len(self._running) >= self._max_accepted:
+            return RpcError("busy", "too many requests in flight", "Wait for some to finish, then retry.", retryable=True)
+        return None
+
+    def _run_inline(self, spec: MethodSpec, request_id: RequestId, params: Any) -> bytes:
+        ctx = RequestContext(self._server, request_id, None, self._hub)
+        try:
+            return jsonrpc.encode_result(request_id, spec.handler(ctx, params))
+        except RpcError as error:
+            return jsonrpc.encode_error(request_id, error)
+        except Exception:
+            return jsonrpc.encode_error(request_id, _internal(spec.name))
+
+    async def _run_task(self, spec: MethodSpec, request_id: RequestId, params: Any, key: Any, running: _Running, reply: _Reply) -> None:
+        ctx = RequestContext(self._server, request_id, running.token, self._hub)
+        outcome: bytes | None = None
+        with running.scope:
+            async with _Slot(self._limiter, bypass=running.control):
+                if running.token is not None:
+                    self._hub.begin(running.token, spec.name)
+                outcome = await self._call_async(spec, ctx, params)
+        if outcome is None:
+            outcome = jsonrpc.encode_error(request_id, RpcError("cancelled", f"{spec.name} was cancelled", "Retry if it is still needed.", retryable=True))
+        if running.token is not None:
+            self._hub.end(running.token, "cancelled" if running.scope.cancelled_caught else None)
+        del self._running[key]
+        self._finished.set()
+        self._finished = anyio.Event()
+        reply.deliver(request_id, outcome)
+        await self._writer.wait_uncongested()
+
+    async def _call_async(self, spec: MethodSpec, ctx: RequestContext, params: Any) -> bytes:
+        try:
+            return jsonrpc.encode_result(ctx.request_id, await spec.handler(ctx, params))
+        except RpcError as error:
+            return jsonrpc.encode_error(ctx.request_id, error)
+        except Exception:
+            return jsonrpc.encode_error(ctx.request_id, _internal(spec.name))
+
+    # ---- output
+
+    def send_response(self, request_id: RequestId, payload: bytes) -> None:
+        if len(payload) > self._max_frame:
+            payload = jsonrpc.encode_error(request_id, _too_large(len(payload), self._max_frame))
+        self._writer.send_nowait(payload)
+
+    def send_batch(self, parts: list[tuple[RequestId, bytes]]) -> None:
+        payload = jsonrpc.encode_batch([part for _, part in parts])
+        if len(payload) > self._max_frame:
+            error = _too_large(len(payload), self._max_frame)
+            payload = jsonrpc.encode_batch([jsonrpc.encode_error(request_id, error) for request_id, _ in parts])
+        self._writer.send_nowait(payload)
+
+
+class _Slot:
+    """A slot of the in-flight limiter, or none for control methods (which must never queue)."""
+
+    __slots__ = ("_limiter", "_bypass")
+
+    def __init__(self, limiter: anyio.CapacityLimiter, bypass: bool) -> None:
+        self._limiter = limiter
+        self._bypass = bypass
+
+    async def __aenter__(self) -> None:
+        if not self._bypass:
+            await self._limiter.acquire()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if not self._bypass:
+            self._limiter.release()
+
+
+def _internal(method: str) -> RpcError:
+    """Log the traceback (stderr only) and give the host an error without it."""
+    log.exception("unexpected failure in %s", method)
+    return RpcError("internal_error", f"unexpected failure in {method}; details are in the sidecar log", "Report this as a bug with the sidecar log.")
+
+
+def _too_large(size: int, limit: int) -> RpcError:
+    return RpcError(
+        "response_too_large",
+        f"the response is {size} bytes, over the frame limit of {limit} bytes",
+        "Ask for less data per call, or start the sidecar with a larger --max-frame-bytes.",
+    )

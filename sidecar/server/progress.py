@@ -1,0 +1,100 @@
+"""``$/progress`` notifications: one API for handlers, coalesced per token.
+
+``begin`` and ``end`` are written at once (they bracket the work and ``end``
+must precede the response). ``report`` values are coalesced: only the latest
+per token is kept, and a token is flushed at most every ``interval`` seconds,
+so a handler can report as often as it likes and a host that stops reading
+costs one pending value per token, not a growing queue.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import anyio
+import msgspec
+
+from ..protocol.jsonrpc import encode_notification
+from .transport import FrameWriter
+
+ProgressToken = int | str
+PROGRESS_METHOD = "$/progress"
+DEFAULT_INTERVAL = 0.1
+
+
+class ProgressValue(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One progress update. ``percentage`` is 0-100; ``detail`` carries method-specific figures."""
+
+    kind: Literal["begin", "report", "end"]
+    title: str | None = None
+    message: str | None = None
+    percentage: float | None = None
+    detail: dict[str, Any] | None = None
+
+
+class ProgressParams(msgspec.Struct, frozen=True):
+    """The params of a ``$/progress`` notification (server to host)."""
+
+    token: ProgressToken
+    value: ProgressValue
+
+
+class _TokenState:
+    __slots__ = ("pending", "last_sent")
+
+    def __init__(self) -> None:
+        self.pending: ProgressValue | None = None
+        self.last_sent = -1e9
+
+
+class ProgressHub:
+    def __init__(self, writer: FrameWriter, interval: float = DEFAULT_INTERVAL) -> None:
+        self._writer = writer
+        self._interval = interval
+        self._tokens: dict[ProgressToken, _TokenState] = {}
+        self._wake = anyio.Event()
+
+    def begin(self, token: ProgressToken, title: str) -> None:
+        self._tokens[token] = _TokenState()
+        self._emit(token, ProgressValue(kind="begin", title=title))
+
+    def report(self, token: ProgressToken, value: ProgressValue) -> None:
+        state = self._tokens.get(token)
+        if state is None:  # not begun, or already ended: a late report is dropped
+            return
+        state.pending = value
+        self._wake.set()
+
+    def end(self, token: ProgressToken, message: str | None = None) -> None:
+        if self._tokens.pop(token, None) is not None:
+            self._emit(token, ProgressValue(kind="end", message=message))
+
+    async def run(self) -> None:
+        """Flush pending reports, each token at most once per interval, while the host keeps up."""
+        while True:
+            await self._wake.wait()
+            self._wake = anyio.Event()
+            while True:
+                await self._writer.wait_uncongested()
+                next_due = self._flush_due(anyio.current_time())
+                if next_due is None:
+                    break
+                await anyio.sleep_until(next_due)
+
+    def _flush_due(self, now: float) -> float | None:
+        """Send every pending report whose token is due; return when the next one will be."""
+        next_due = None
+        for token, state in self._tokens.items():
+            if state.pending is None:
+                continue
+            due = state.last_sent + self._interval
+            if due <= now:
+                self._emit(token, state.pending)
+                state.pending = None
+                state.last_sent = now
+            elif next_due is None or due < next_due:
+                next_due = due
+        return next_due
+
+    def _emit(self, token: ProgressToken, value: ProgressValue) -> None:
+        self._writer.send_nowait(encode_notification(PROGRESS_METHOD, ProgressParams(token, value)))

@@ -1,0 +1,113 @@
+"""The server process: wires transport, dispatcher and watchers together and owns the stop sequence.
+
+Every task belongs to one task group. Stopping (EOF, ``exit``, a signal, host
+death, a closed stdout) goes through :meth:`Server.request_stop`: in-flight
+requests are cancelled and answered (-32800) while the host may still read,
+the output is drained briefly, then the task group is cancelled. The whole
+sequence is bounded so the process is gone well within a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+
+import anyio
+
+from ..protocol.framing import Frame, header_encoder, make_decoder
+from .dispatcher import Dispatcher
+from .host_watch import HostWatch
+from .progress import ProgressHub
+from .session import ServerConfig, Session
+from .stdio import ProtocolFds
+from .table import MethodTable
+from .transport import FdReader, FrameWriter
+
+log = logging.getLogger(__name__)
+
+CANCEL_GRACE = 0.5  # for cancelled handlers to answer
+DRAIN_GRACE = 0.3  # for the host to read what is left
+
+
+class Server:
+    def __init__(self, config: ServerConfig, table: MethodTable, fds: ProtocolFds, watch: HostWatch) -> None:
+        self.session = Session(config)
+        self.table = table
+        self.exit_code = 0
+        self._fds = fds
+        self._watch = watch
+        self._stop_reason: str | None = None
+        self._stop_requested: anyio.Event | None = None
+        self.dispatcher: Dispatcher | None = None
+
+    def request_stop(self, reason: str, exit_code: int = 0) -> None:
+        """Begin the stop sequence; the first reason wins."""
+        if self._stop_reason is not None:
+            return
+        log.info("stopping: %s", reason)
+        self._stop_reason = reason
+        self.exit_code = exit_code
+        self.session.shutdown_requested = True
+        if self._stop_requested is not None:
+            self._stop_requested.set()
+
+    async def run(self) -> int:
+        self._stop_requested = anyio.Event()
+        config = self.session.config
+        writer = FrameWriter(self._fds.write_fd, header_encoder(config.framing), on_broken=lambda: self.request_stop("host closed stdout"))
+        hub = ProgressHub(writer)
+        reader = FdReader(self._fds.read_fd)
+        try:
+            async with anyio.create_task_group() as tg:
+                self.dispatcher = Dispatcher(self, self.table, writer, hub, tg)
+                tg.start_soon(writer.run, name="writer")
+                tg.start_soon(hub.run, name="progress")
+                tg.start_soon(self._read_loop, reader, writer, name="reader")
+                tg.start_soon(self._watch.watch, lambda: self.session.host_pid, self.request_stop, name="host watch")
+                tg.start_soon(self._watch_signals, name="signals")
+                if self._stop_reason is not None:  # asked to stop before the loop ran
+                    self._stop_requested.set()
+                await self._stop_requested.wait()
+                await self._wind_down(writer)
+                tg.cancel_scope.cancel()
+        finally:
+            reader.close()
+        return self.exit_code
+
+    async def _wind_down(self, writer: FrameWriter) -> None:
+        assert self.dispatcher is not None
+        with anyio.move_on_after(CANCEL_GRACE):
+            await self.dispatcher.cancel_all()
+        with anyio.move_on_after(DRAIN_GRACE):
+            await writer.drain()
+
+    async def _read_loop(self, reader: FdReader, writer: FrameWriter) -> None:
+        config = self.session.config
+        decoder = make_decoder(config.framing, config.max_frame_bytes)
+        dispatcher = self.dispatcher
+        assert dispatcher is not None
+        while self._stop_reason is None:
+            data = await reader.read()
+            if not data:
+                truncated = decoder.eof()
+                if truncated is not None:
+                    log.warning("input ended inside a frame (%d bytes buffered)", truncated.buffered)
+                self.request_stop("end of input")
+                return
+            for event in decoder.feed(data):
+                if type(event) is Frame:
+                    dispatcher.handle_frame(event.payload)
+                else:
+                    dispatcher.handle_framing_error(event)
+            # Backpressure: while the host is not reading our output, stop reading its input.
+            await writer.wait_uncongested()
+
+    async def _watch_signals(self) -> None:
+        if sys.platform == "win32":
+            return  # Windows has no SIGTERM delivery to catch; the host ends us with EOF or a job object
+        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+            async for signum in signals:
+                if signum == signal.SIGHUP and not self._watch.parent_gone():
+                    continue  # parent thread exited, not the parent process (see host_watch)
+                self.request_stop("host process exited" if signum == signal.SIGHUP else f"received {signal.Signals(signum).name}")

@@ -1,0 +1,47 @@
+"""What one sidecar process knows about its host: lifecycle phase, client, and the policy mirror."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import msgspec
+
+from ..policy import Policy, digest
+from ..protocol.framing import DEFAULT_MAX_FRAME_BYTES, FramingName
+
+
+
+class ServerConfig(msgspec.Struct, frozen=True):
+    """Limits and choices fixed on the command line."""
+
+    framing: FramingName = "length"
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    max_inflight: int = 32
+    max_queue: int = 128
+
+
+@dataclass(frozen=True, slots=True)
+class ActivePolicy:
+    """The policy in force and its digest, replaced together in one assignment."""
+
+    policy: Policy
+    digest: str
+
+    @classmethod
+    def of(cls, policy: Policy) -> ActivePolicy:
+        return cls(policy, digest(policy))
+
+
+class Session:
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.started_at = time.monotonic()
+        self.initialized = False
+        self.shutdown_requested = False
+        self.host_pid: int | None = None
+        self.active: ActivePolicy | None = None
+
+    @property
+    def uptime_ms(self) -> int:
+        return int((time.monotonic() - self.started_at) * 1000)

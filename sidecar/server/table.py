@@ -1,0 +1,123 @@
+"""The method table: every method, its types, and the capabilities it needs.
+
+A handler is registered with a decorator that *must* name its capabilities
+(``requires=()`` is an explicit "none"); a table that is asked to register a
+method without that declaration refuses, so nothing can be exposed by accident.
+The params and result types are read from the handler's annotations: the types
+are the schema, and the schema generator reads them from this table.
+
+Synchronous handlers are the fast path: they run inline on the reader, with no
+task, and must be quick and non-blocking. ``async`` handlers each get a task, a
+cancel scope and a slot in the bounded in-flight set.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, get_args
+
+import msgspec
+
+from ..policy import Capability
+
+_KNOWN_CAPABILITIES = frozenset(get_args(Capability))
+
+
+class NoParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A method that takes no parameters (``params`` may be omitted, ``{}`` or ``[]``)."""
+
+
+@dataclass(frozen=True)
+class MethodSpec:
+    name: str
+    handler: Callable[..., Any]
+    params_type: type
+    result_type: type | None  # None for notifications
+    requires: frozenset[str]
+    before_init: bool  # callable before ``initialize``
+    after_shutdown: bool  # callable after ``shutdown``
+    control: bool  # lifecycle control: never queued, never refused as busy
+    summary: str
+    is_async: bool
+    decode_params: Callable[[bytes], Any] = field(repr=False)
+
+    @property
+    def is_notification(self) -> bool:
+        return self.result_type is None
+
+
+class MethodTable:
+    def __init__(self) -> None:
+        self._methods: dict[str, MethodSpec] = {}
+
+    def method(
+        self,
+        name: str,
+        *,
+        requires: Iterable[Capability] | None = None,
+        before_init: bool = False,
+        after_shutdown: bool = False,
+        notification: bool = False,
+        control: bool = False,
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        if requires is None:
+            raise TypeError(f"method {name!r} must declare the capabilities it requires (requires=() for none)")
+        needed = frozenset(requires)
+        unknown = needed - _KNOWN_CAPABILITIES
+        if unknown:
+            raise TypeError(f"method {name!r} requires unknown capabilities {sorted(unknown)}")
+
+        def register(handler: Callable[..., Any]) -> Callable[..., Any]:
+            if name in self._methods:
+                raise ValueError(f"method {name!r} is registered twice")
+            params_type, result_type = _signature_types(handler)
+            self._methods[name] = MethodSpec(
+                name=name,
+                handler=handler,
+                params_type=params_type,
+                result_type=None if notification else result_type,
+                requires=needed,
+                before_init=before_init,
+                after_shutdown=after_shutdown,
+                control=control,
+                summary=_first_line(handler.__doc__),
+                is_async=inspect.iscoroutinefunction(handler),
+                decode_params=msgspec.json.Decoder(params_type).decode,
+            )
+            return handler
+
+        return register
+
+    def get(self, name: str) -> MethodSpec | None:
+        return self._methods.get(name)
+
+    def __iter__(self) -> Iterator[MethodSpec]:
+        return iter(sorted(self._methods.values(), key=lambda spec: spec.name))
+
+    def merged(self, other: MethodTable) -> MethodTable:
+        """A new table with the methods of both (names must not clash)."""
+        table = MethodTable()
+        for spec in [*self, *other]:
+            if spec.name in table._methods:
+                raise ValueError(f"method {spec.name!r} is registered twice")
+            table._methods[spec.name] = spec
+        return table
+
+
+def _signature_types(handler: Callable[..., Any]) -> tuple[type, type]:
+    """(params type, result type) from ``def handler(ctx, params: P) -> R``."""
+    hints = typing.get_type_hints(handler)
+    parameters = list(inspect.signature(handler).parameters)
+    if len(parameters) != 2:
+        raise TypeError(f"handler {handler.__qualname__} must take (ctx, params)")
+    try:
+        return hints[parameters[1]], hints["return"]
+    except KeyError as exc:
+        raise TypeError(f"handler {handler.__qualname__} must annotate its params and return types") from exc
+
+
+def _first_line(doc: str | None) -> str:
+    return (doc or "").strip().splitlines()[0] if doc and doc.strip() else ""
