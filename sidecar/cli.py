@@ -7,20 +7,24 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, get_args
+from typing import TYPE_CHECKING, Any, get_args
 
 from . import __version__
 from .logs import LogLevel
 from .protocol.framing import DEFAULT_MAX_FRAME_BYTES, MAX_LENGTH_PREFIX
 
+if TYPE_CHECKING:
+    from .server.table import MethodTable
 
-def main(argv: list[str] | None = None) -> None:
+
+def main(argv: list[str] | None = None, *, extra_methods: MethodTable | None = None) -> None:
+    """Entry point. ``extra_methods`` lets a test harness serve additional methods through the real server."""
     args = _parser().parse_args(argv)
     if args.command == "call":
         sys.exit(_call(args))
     if args.command == "schemas":
         sys.exit(_schemas(args))
-    _serve(args)
+    _serve(args, extra_methods)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,13 +55,14 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-queue", type=_non_negative, default=128, help="requests waiting behind those; more get 'busy' (default: 128)")
 
 
-def _serve(args: argparse.Namespace) -> None:
+def _serve(args: argparse.Namespace, extra_methods: MethodTable | None) -> None:
     from .methods import default_table
     from .server.run import exit_now, serve
     from .server.session import ServerConfig
 
     config = ServerConfig(args.framing, args.max_frame_bytes, args.max_inflight, args.max_queue)
-    exit_now(serve(config, default_table(), args.log_level))
+    table = default_table() if extra_methods is None else default_table().merged(extra_methods)
+    exit_now(serve(config, table, args.log_level))
 
 
 def _call(args: argparse.Namespace) -> int:

@@ -133,7 +133,7 @@ class LspDecoder:
             if end < 0:
                 if len(buf) > MAX_LSP_HEADER_BYTES:
                     events.append(BadHeader(f"no end of header within {MAX_LSP_HEADER_BYTES} bytes"))
-                    del buf[:-3]  # keep a possible partial "\r\n\r" for the next block
+                    buf.clear()  # resync on the next header; a late terminator costs one more BadHeader
                 return False
             header = bytes(buf[:end])
             del buf[: end + 4]

@@ -100,8 +100,10 @@ class Server:
                     dispatcher.handle_frame(event.payload)
                 else:
                     dispatcher.handle_framing_error(event)
-            # Backpressure: while the host is not reading our output, stop reading its input.
-            await writer.wait_uncongested()
+                # Backpressure, per frame (one read can hold thousands): while the host is
+                # not reading our output, stop handling its input, and so stop reading it.
+                if writer.congested:
+                    await writer.wait_uncongested()
 
     async def _watch_signals(self) -> None:
         if sys.platform == "win32":
