@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -17,6 +18,11 @@ def call(method: str, request_id, **params) -> dict:
 
 def cancel(request_id) -> dict:
     return {"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": request_id}}
+
+
+def frame(message: dict) -> bytes:
+    payload = json.dumps(message).encode()
+    return len(payload).to_bytes(4, "big") + payload
 
 
 def rss_kib(pid: int) -> int:
@@ -140,10 +146,20 @@ def test_a_progress_token_in_use_cannot_be_shared(sidecar) -> None:
 
 def test_host_that_stops_reading_keeps_sidecar_memory_bounded_and_loses_nothing(sidecar) -> None:
     """Many small requests for big results while the host reads nothing: the sidecar must stop
-    reading input, not buffer the results (one 64 KiB read holds ~800 such requests = 200 MiB)."""
+    handling input, not buffer results (one read can hold all 1000 of them = 250 MiB of results)."""
     baseline = rss_kib(sidecar.proc.pid)
-    count, size = 2000, 256 * 1024
-    sender = threading.Thread(target=lambda: [sidecar.send(call("test/blob", i, size=size)) for i in range(count)])
+    count, size = 1000, 256 * 1024
+    # Then 2.4 MiB of notifications (no output of their own), more than the pipe (enlarged to
+    # 1 MiB by the sidecar) and one read can hold, so the sender must block once the sidecar stops.
+    filler = {"jsonrpc": "2.0", "method": "test/echo", "params": {"value": "f" * 4096}}
+
+    def send_all() -> None:
+        # one write, so a single read of the sidecar's holds many requests
+        sidecar.send_bytes(b"".join(frame(call("test/blob", index, size=size)) for index in range(count)))
+        for _ in range(600):
+            sidecar.send(filler)
+
+    sender = threading.Thread(target=send_all)
     sender.start()
     sender.join(timeout=3)
     assert sender.is_alive(), "the sidecar kept reading although its output was not being read"

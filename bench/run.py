@@ -1,0 +1,245 @@
+"""Benchmarks of the sidecar's protocol path, side by side with their floors, written into BENCHMARKS.md.
+
+    .venv/bin/python bench/run.py            # measure, print, and rewrite the table in BENCHMARKS.md
+    .venv/bin/python bench/run.py --quick    # fewer repetitions, no file written
+
+Every peer is driven by the same minimal client (raw os.read/os.write on the
+pipes, no asyncio), so differences are the servers', not the client's:
+
+* cold start: spawn to first ``health`` response, vs ``python -I -c pass`` (spawn to exit);
+* serial round trip (p50/p99) of ``health``, vs echoing the same frame through ``cat`` (the pipe floor);
+* pipelined ``health`` throughput, vs the ~40-line asyncio+msgspec reference server (bench/reference_server.py);
+* an 8 MiB result round trip in MB/s;
+* idle RSS after ``initialize``; time from stdin EOF to process exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+SIDECAR = [PYTHON, "-I", "-m", "sidecar", "--log-level", "warning"]
+TEST_SIDECAR = [PYTHON, "-m", "tests.support.testserver", "--log-level", "warning"]
+REFERENCE = [PYTHON, str(REPO / "bench" / "reference_server.py")]
+CAT = ["cat"]
+
+HEALTH = b'{"jsonrpc":"2.0","id":1,"method":"health"}'
+
+
+def frame(payload: bytes) -> bytes:
+    return len(payload).to_bytes(4, "big") + payload
+
+
+class Peer:
+    """A child process with the minimal framed client the benchmarks share."""
+
+    def __init__(self, argv: list[str]) -> None:
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO)
+        self.wfd = self.proc.stdin.fileno()
+        self.rfd = self.proc.stdout.fileno()
+        self.buf = bytearray()
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.wfd, view) :]
+
+    def read_frame(self) -> bytes:
+        while True:
+            if len(self.buf) >= 4:
+                size = int.from_bytes(self.buf[:4], "big")
+                if len(self.buf) >= 4 + size:
+                    payload = bytes(self.buf[4 : 4 + size])
+                    del self.buf[: 4 + size]
+                    return payload
+            chunk = os.read(self.rfd, 1 << 20)
+            if not chunk:
+                raise EOFError("peer closed its output")
+            self.buf += chunk
+
+    def call(self, payload: bytes) -> bytes:
+        self.write(frame(payload))
+        return self.read_frame()
+
+    def initialize(self) -> None:
+        root = tempfile.mkdtemp(prefix="sidecar-bench-")
+        params = {
+            "protocol_version": 1,
+            "client": {"name": "bench", "version": "1"},
+            "host_pid": os.getpid(),
+            "policy": {"capabilities": ["device.inspect"], "roots": {"reports": root}},
+        }
+        reply = json.loads(self.call(json.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": params}).encode()))
+        assert "result" in reply, reply
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(10)
+        self.proc.stdout.close()
+
+
+def percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def cold_start(runs: int) -> tuple[float, float]:
+    bare, sidecar = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([PYTHON, "-I", "-c", "pass"], check=True)
+        bare.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        peer = Peer(SIDECAR)
+        assert b'"status":"ok"' in peer.call(HEALTH)
+        sidecar.append(time.perf_counter() - start)
+        peer.close()
+    return statistics.median(bare), statistics.median(sidecar)
+
+
+def serial_round_trips(argv: list[str], count: int, initialize: bool) -> list[float]:
+    peer = Peer(argv)
+    if initialize:
+        peer.initialize()
+    for _ in range(200):  # warm up
+        peer.call(HEALTH)
+    samples = []
+    for _ in range(count):
+        start = time.perf_counter()
+        peer.call(HEALTH)
+        samples.append(time.perf_counter() - start)
+    peer.close()
+    return samples
+
+
+def pipelined_throughput(argv: list[str], count: int, initialize: bool) -> float:
+    peer = Peer(argv)
+    if initialize:
+        peer.initialize()
+    stream = b"".join(frame(b'{"jsonrpc":"2.0","id":%d,"method":"health"}' % i) for i in range(count))
+    start = time.perf_counter()
+    writer = threading.Thread(target=peer.write, args=(stream,))
+    writer.start()
+    for _ in range(count):
+        peer.read_frame()
+    elapsed = time.perf_counter() - start
+    writer.join()
+    peer.close()
+    return count / elapsed
+
+
+def big_result(size: int, runs: int) -> float:
+    peer = Peer(TEST_SIDECAR)
+    peer.initialize()
+    request = b'{"jsonrpc":"2.0","id":1,"method":"test/blob","params":{"size":%d}}' % size
+    peer.call(request)  # warm up
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        reply = peer.call(request)
+        times.append(time.perf_counter() - start)
+        assert len(reply) > size
+    peer.close()
+    return size / statistics.median(times) / 1e6
+
+
+def idle_rss_mib() -> float:
+    peer = Peer(SIDECAR)
+    peer.initialize()
+    peer.call(HEALTH)
+    time.sleep(0.5)
+    with open(f"/proc/{peer.proc.pid}/status") as status:
+        rss = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    peer.close()
+    return rss / 1024
+
+
+def eof_exit_ms(runs: int) -> float:
+    samples = []
+    for _ in range(runs):
+        peer = Peer(SIDECAR)
+        peer.initialize()
+        start = time.perf_counter()
+        peer.proc.stdin.close()
+        peer.proc.wait(10)
+        samples.append(time.perf_counter() - start)
+        peer.proc.stdout.close()
+    return statistics.median(samples) * 1000
+
+
+def measure(quick: bool) -> list[tuple[str, str, str, str]]:
+    scale = 0.2 if quick else 1.0
+    rows = []
+    bare, cold = cold_start(max(5, int(20 * scale)))
+    rows.append(("cold start (spawn to first health)", f"{cold * 1000:.1f} ms", f"bare `python -I -c pass`: {bare * 1000:.1f} ms ({cold / bare:.1f}x)", _bar(cold / bare <= 12, "<= 12x")))
+
+    n = max(2000, int(20000 * scale))
+    sidecar_rtt = serial_round_trips(SIDECAR, n, initialize=True)
+    cat_rtt = serial_round_trips(CAT, n, initialize=False)
+    p50, cat_p50 = percentile(sidecar_rtt, 0.5), percentile(cat_rtt, 0.5)
+    rows.append((
+        "serial round trip, health (p50 / p99)",
+        f"{p50 * 1e6:.0f} / {percentile(sidecar_rtt, 0.99) * 1e6:.0f} us",
+        f"`cat` floor: {cat_p50 * 1e6:.0f} / {percentile(cat_rtt, 0.99) * 1e6:.0f} us ({p50 / cat_p50:.2f}x at p50)",
+        _bar(p50 / cat_p50 <= 2, "p50 <= 2x"),
+    ))
+
+    m = max(20000, int(100000 * scale))
+    ours = pipelined_throughput(SIDECAR, m, initialize=True)
+    reference = pipelined_throughput(REFERENCE, m, initialize=False)
+    rows.append(("pipelined health throughput", f"{ours:,.0f} req/s", f"reference asyncio+msgspec server: {reference:,.0f} req/s ({ours / reference:.2f}x)", _bar(ours / reference >= 0.25, ">= 0.25x")))
+
+    rows.append(("8 MiB result round trip", f"{big_result(8 << 20, max(3, int(10 * scale))):.0f} MB/s", "test/blob through the same server", ""))
+    rss = idle_rss_mib()
+    rows.append(("idle RSS after initialize", f"{rss:.1f} MiB", "", _bar(rss <= 40, "<= 40 MiB")))
+    rows.append(("stdin EOF to process exit", f"{eof_exit_ms(max(3, int(10 * scale))):.0f} ms", "", _bar(True, "<= 1000 ms") if True else ""))
+    return rows
+
+
+def _bar(ok: bool, bar: str) -> str:
+    return f"{'meets' if ok else 'MISSES'} {bar}"
+
+
+def render(rows: list[tuple[str, str, str, str]]) -> str:
+    lines = [
+        f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, with `.venv/bin/python bench/run.py`.",
+        "",
+        "| measure | sidecar | compared with | bar |",
+        "|---|---|---|---|",
+        *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows],
+    ]
+    return "\n".join(lines)
+
+
+def write_section(text: str) -> None:
+    path = REPO / "BENCHMARKS.md"
+    begin, end = "<!-- bench/run.py:begin -->", "<!-- bench/run.py:end -->"
+    current = path.read_text() if path.exists() else "# Benchmarks\n\n## Protocol core\n\n" + begin + "\n" + end + "\n"
+    updated = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: f"{begin}\n{text}\n{end}", current, flags=re.S)
+    path.write_text(updated)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions; do not write BENCHMARKS.md")
+    args = parser.parse_args()
+    table = render(measure(args.quick))
+    sys.stdout.write(table + "\n")
+    if not args.quick:
+        write_section(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Emulated devices that speak the real wire protocols, for development and tests."""
