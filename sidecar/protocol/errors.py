@@ -35,6 +35,8 @@ ErrorKind = Literal[
     "shutting_down",
     "already_initialized",
     "unsupported_protocol",
+    "download_failed",
+    "already_exists",
 ]
 
 PARSE_ERROR = -32700
@@ -66,6 +68,8 @@ ERROR_CODES: dict[str, int] = {
     "shutting_down": -32010,
     "already_initialized": -32011,
     "unsupported_protocol": -32012,
+    "download_failed": -32013,
+    "already_exists": -32014,
 }
 
 # The short ``error.message`` the JSON-RPC spec expects, per code; details go in data.message.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from typing import Any, Protocol, TypeVar
 
 import anyio
 
@@ -26,6 +27,19 @@ from .transport import FdReader, FrameWriter
 
 log = logging.getLogger(__name__)
 
+
+class Service(Protocol):
+    """A process-wide helper that outlives single requests (download jobs, per-device locks)."""
+
+    def __init__(self, server: Server) -> None: ...
+
+    async def run(self) -> None:
+        """Runs until the server stops; cancellation is the stop signal (clean up in ``finally``)."""
+        ...
+
+
+S = TypeVar("S", bound=Service)
+
 CANCEL_GRACE = 0.5  # for cancelled handlers to answer
 DRAIN_GRACE = 0.3  # for the host to read what is left
 
@@ -39,6 +53,8 @@ class Server:
         self._watch = watch
         self._stop_reason: str | None = None
         self._stop_requested: anyio.Event | None = None
+        self._task_group: anyio.abc.TaskGroup | None = None
+        self._services: dict[type, Any] = {}
         self.dispatcher: Dispatcher | None = None
 
     def request_stop(self, reason: str, exit_code: int = 0) -> None:
@@ -52,6 +68,16 @@ class Server:
         if self._stop_requested is not None:
             self._stop_requested.set()
 
+    def service(self, cls: type[S]) -> S:
+        """The one instance of ``cls`` in this process, created and started in the server's
+        task group on first use, so it is cancelled (and cleans up) when the server stops."""
+        instance = self._services.get(cls)
+        if instance is None:
+            assert self._task_group is not None, "services exist only while the server runs"
+            instance = self._services[cls] = cls(self)
+            self._task_group.start_soon(instance.run, name=f"service {cls.__name__}")
+        return instance
+
     async def run(self) -> int:
         self._stop_requested = anyio.Event()
         config = self.session.config
@@ -60,6 +86,7 @@ class Server:
         reader = FdReader(self._fds.read_fd)
         try:
             async with anyio.create_task_group() as tg:
+                self._task_group = tg
                 self.dispatcher = Dispatcher(self, self.table, writer, hub, tg)
                 tg.start_soon(writer.run, name="writer")
                 tg.start_soon(hub.run, name="progress")
