@@ -1,0 +1,201 @@
+"""What the emulated device's ``/system/bin/sh -c <command>`` prints, for the read-only commands it knows.
+
+Output mimics a real device byte for byte where it matters to parsers: stdout
+and stderr are merged (the non-shell_v2 ``shell:`` service has one stream),
+lines end in ``\\n`` (no pty). A program the device does not have answers like
+mksh does; a known program called in a way the fake does not emulate says so
+plainly rather than invent an answer.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from .logcat import UnsupportedArguments, logcat
+from .profiles import DeviceProfile
+
+logger = logging.getLogger(__name__)
+
+# Settings.Secure keys that Android moved to Settings.Global; SettingsProvider
+# still answers them when read from the secure table.
+_SECURE_MOVED_TO_GLOBAL = frozenset(
+    {"adb_enabled", "bluetooth_on", "data_roaming", "development_settings_enabled",
+     "device_provisioned", "secure_frp_mode", "wifi_on"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    output: bytes
+    keeps_running: bool = False  # the command prints its output, then never exits (logcat without -d)
+
+
+class _NotEmulated(Exception):
+    pass
+
+
+def run(profile: DeviceProfile, command: str) -> Result:
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        argv = None
+    if not argv:
+        return _not_emulated(command) if argv is None else Result(b"")
+    program = argv[0].rsplit("/", 1)[-1]
+    handler = _PROGRAMS.get(program)
+    if handler is None:
+        return Result(f"/system/bin/sh: {argv[0]}: inaccessible or not found\n".encode())
+    try:
+        return handler(profile, argv[1:])
+    except (_NotEmulated, UnsupportedArguments):
+        return _not_emulated(command)
+
+
+def _not_emulated(command: str) -> Result:
+    logger.warning("the fake device does not emulate %r", command)
+    return Result(f"fake adbd: command not emulated: {command}\n".encode())
+
+
+def _text(text: str) -> Result:
+    return Result(text.encode())
+
+
+def _expect(args: Sequence[str], *accepted: tuple[str, ...]) -> None:
+    if tuple(args) not in accepted:
+        raise _NotEmulated
+
+
+def _getprop(profile: DeviceProfile, args: Sequence[str]) -> Result:
+    if not args:
+        return _text("".join(f"[{k}]: [{v}]\n" for k, v in sorted(profile.props.items())))
+    if len(args) > 2:
+        raise _NotEmulated
+    default = args[1] if len(args) == 2 else ""
+    return _text(profile.props.get(args[0], default) + "\n")
+
+
+def _settings(profile: DeviceProfile, args: Sequence[str]) -> Result:
+    if len(args) != 3 or args[0] != "get":
+        raise _NotEmulated
+    _, namespace, key = args
+    if namespace == "global":
+        value = profile.settings_global.get(key)
+    elif namespace == "secure":
+        table = profile.settings_global if key in _SECURE_MOVED_TO_GLOBAL else profile.settings_secure
+        value = table.get(key)
+    elif namespace == "system":
+        value = None
+    else:
+        raise _NotEmulated
+    return _text(f"{'null' if value is None else value}\n")
+
+
+def _dumpsys(profile: DeviceProfile, args: Sequence[str]) -> Result:
+    _expect(args, ("battery",))
+    b = profile.battery
+
+    def flag(value: bool) -> str:
+        return "true" if value else "false"
+
+    # BatteryService.dumpInternal, Android 14.
+    return _text(
+        "Current Battery Service state:\n"
+        f"  AC powered: {flag(b.ac_powered)}\n"
+        f"  USB powered: {flag(b.usb_powered)}\n"
+        f"  Wireless powered: {flag(b.wireless_powered)}\n"
+        f"  Dock powered: {flag(b.dock_powered)}\n"
+        f"  Max charging current: {b.max_charging_current}\n"
+        f"  Max charging voltage: {b.max_charging_voltage}\n"
+        f"  Charge counter: {b.charge_counter}\n"
+        f"  status: {b.status}\n"
+        f"  health: {b.health}\n"
+        f"  present: {flag(b.present)}\n"
+        f"  level: {b.level}\n"
+        "  scale: 100\n"
+        f"  voltage: {b.voltage}\n"
+        f"  temperature: {b.temperature}\n"
+        f"  technology: {b.technology}\n"
+        f"  Charging state: {b.charging_state}\n"
+        f"  Charging policy: {b.charging_policy}\n"
+    )
+
+
+def _df(profile: DeviceProfile, args: Sequence[str]) -> Result:
+    _expect(args, ("-k", profile.data.mount_point), (profile.data.mount_point,))
+    d = profile.data
+    header = ("Filesystem", "1K-blocks", "Used", "Available", "Use%", "Mounted on")
+    percent = f"{-(-d.used_kb * 100 // (d.used_kb + d.available_kb))}%"  # df rounds up
+    row = (d.device, str(d.size_kb), str(d.used_kb), str(d.available_kb), percent, d.mount_point)
+    # toybox sizes each column to its widest cell; the four numeric columns are right-aligned.
+    widths = [max(len(h), len(c)) for h, c in zip(header, row, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        numbers = [c.rjust(w) for c, w in zip(cells[1:5], widths[1:5], strict=True)]
+        return " ".join([cells[0].ljust(widths[0]), *numbers, cells[5]])
+
+    return _text(f"{line(header)}\n{line(row)}\n")
+
+
+def _pm(profile: DeviceProfile, args: Sequence[str]) -> Result:
+    _expect(args, ("list", "packages"), ("list", "packages", "-s"), ("list", "packages", "-3"))
+    selector = args[2] if len(args) == 3 else None
+    packages = {
+        "-s": profile.system_packages,
+        "-3": profile.third_party_packages,
+        None: (*profile.system_packages, *profile.third_party_packages),
+    }[selector]
+    return _text("".join(f"package:{p}\n" for p in packages))
+
+
+def _getenforce(profile: DeviceProfile, args: Sequence[str]) -> Result:
+    _expect(args, ())
+    return _text(f"{profile.selinux}\n")
+
+
+def _cat(profile: DeviceProfile, args: Sequence[str]) -> Result:
+    _expect(args, ("/proc/uptime",))
+    return _text(f"{profile.uptime}\n")
+
+
+def _logcat(profile: DeviceProfile, args: Sequence[str]) -> Result:
+    output = logcat(profile, args)
+    return Result(output.text.encode(), keeps_running=output.follows)
+
+
+def _ls(profile: DeviceProfile, args: Sequence[str]) -> Result:
+    if len(args) != 1:
+        raise _NotEmulated
+    path = args[0].rstrip("/") or "/"
+    private_dirs = {"/data/anr": profile.anr_files, "/data/tombstones": profile.tombstone_files}
+    if path in private_dirs:
+        if not profile.shell_is_root:
+            return _text(f"ls: {args[0]}: Permission denied\n")
+        return _text("".join(f"{name}\n" for name in sorted(private_dirs[path])))
+    if path == profile.su_path:
+        return _text(f"{path}\n")
+    if path.endswith("/su"):
+        return _text(f"ls: {args[0]}: No such file or directory\n")
+    raise _NotEmulated
+
+
+def _which(profile: DeviceProfile, args: Sequence[str]) -> Result:
+    _expect(args, ("su",))
+    # toybox which prints nothing (and fails) when there is no match on $PATH.
+    return _text(f"{profile.su_path}\n" if profile.su_path else "")
+
+
+_PROGRAMS: dict[str, Callable[[DeviceProfile, Sequence[str]], Result]] = {
+    "getprop": _getprop,
+    "settings": _settings,
+    "dumpsys": _dumpsys,
+    "df": _df,
+    "pm": _pm,
+    "getenforce": _getenforce,
+    "cat": _cat,
+    "logcat": _logcat,
+    "ls": _ls,
+    "which": _which,
+}
