@@ -115,7 +115,7 @@ class SidecarProcess:
                     on_progress(reply["params"])
                 continue
             if reply.get("id") != request_id:
-                raise RuntimeError(f"unexpected message while waiting for {request_id}: {reply!r}")
+                continue  # the late answer to a request this client stopped waiting for
             if "error" in reply:
                 raise SidecarError(reply["error"])
             return reply["result"]

@@ -12,6 +12,7 @@ FAMILIES = (
     "lifecycle",
     "health",
     "discover",
+    "devices",
 )
 
 

@@ -12,7 +12,7 @@ from ..policy import Capability, Policy
 from ..protocol.errors import RpcError
 from ..protocol.jsonrpc import RequestId
 from ..server.context import RequestContext
-from ..server.session import ActivePolicy
+from ..server.session import ActivePolicy, HostConfig
 from ..server.table import MethodTable, NoParams
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ class InitializeParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     host_pid: Annotated[int, msgspec.Meta(ge=1)]
     policy: Policy
     log_level: logs.LogLevel | None = None
+    config: HostConfig = HostConfig()
 
 
 class ServerInfo(msgspec.Struct, frozen=True):
@@ -85,6 +86,7 @@ def initialize(ctx: RequestContext, params: InitializeParams) -> InitializeResul
         logs.set_level(params.log_level)
     session.active = ActivePolicy.of(params.policy)
     session.host_pid = params.host_pid
+    session.host_config = params.config
     session.initialized = True
     log.info("initialized by %s %s (pid %d)", params.client.name, params.client.version, params.host_pid)
     config = session.config

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Annotated
 
 import msgspec
 
-from ..policy import Policy, digest
+from ..policy import AbsolutePath, Policy, digest
 from ..protocol.framing import DEFAULT_MAX_FRAME_BYTES, FramingName
 
 
@@ -19,6 +20,15 @@ class ServerConfig(msgspec.Struct, frozen=True):
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     max_inflight: int = 32
     max_queue: int = 128
+
+
+class HostConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Where the host keeps things the sidecar may read (not permissions: those are the policy)."""
+
+    adb_key_path: AbsolutePath | None = None  # private key; default ~/.android/adbkey (read-only)
+    ios_pair_records_dir: AbsolutePath | None = None  # default: usbmuxd's records only
+    ffmpeg_location: AbsolutePath | None = None
+    device_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=300)] = 10.0  # silence before a device counts as gone
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +51,7 @@ class Session:
         self.shutdown_requested = False
         self.host_pid: int | None = None
         self.active: ActivePolicy | None = None
+        self.host_config = HostConfig()
 
     @property
     def uptime_ms(self) -> int:

@@ -1,0 +1,1 @@
+"""Read-only access to phones: Android through adb-shell, iOS through pymobiledevice3."""

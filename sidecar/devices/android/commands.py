@@ -1,0 +1,113 @@
+"""Every command the sidecar can ever send to an Android device: an allowlist of exact argv templates.
+
+This module is the only place a device command line is made. A :class:`Command`
+can only be built by the functions and constants below; each argument they take
+is validated against a pattern and quoted, and the transport accepts nothing
+but a ``Command``. There is no raw shell passthrough anywhere.
+
+Commands that look harmless but write to the device are deliberately absent:
+``dumpsys battery set|unplug|reset``, a full ``dumpsys``, ``dumpsys diskstats``
+(writes a temp file), ``logcat -c``, ``bugreport``, ``am``, ``bu backup``, ``su``,
+``cp``, ``rm``, ``settings put``, ``setprop``.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Final, Literal
+
+_PROPERTY = re.compile(r"^[A-Za-z0-9_.\-]{1,92}$")
+_SETTING_KEY = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
+_FILE_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
+_LOGCAT_SINCE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
+_BUFFERS = frozenset({"main", "system", "crash", "events", "radio"})
+
+CRASH_DIRS: Final = ("/data/anr", "/data/tombstones")
+SU_PATHS: Final = ("/system/xbin/su", "/system/bin/su", "/sbin/su")
+
+
+class Command:
+    """One allowed command line. Construct only through this module's functions."""
+
+    __slots__ = ("argv",)
+    _token = object()
+
+    def __init__(self, argv: tuple[str, ...], token: object) -> None:
+        if token is not Command._token:
+            raise TypeError("Command is only made by sidecar.devices.android.commands")
+        self.argv = argv
+
+    @property
+    def line(self) -> str:
+        return " ".join(shlex.quote(arg) for arg in self.argv)
+
+    def __repr__(self) -> str:
+        return f"Command({self.line!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Command) and other.argv == self.argv
+
+    def __hash__(self) -> int:
+        return hash(self.argv)
+
+
+def _make(*argv: str) -> Command:
+    return Command(argv, Command._token)
+
+
+def _checked(value: str, pattern: re.Pattern[str], what: str) -> str:
+    if not pattern.fullmatch(value):
+        raise ValueError(f"{what} {value!r} is not allowed")
+    return value
+
+
+GETPROP_ALL: Final = _make("getprop")
+DUMPSYS_BATTERY: Final = _make("dumpsys", "battery")
+DF_DATA: Final = _make("df", "-k", "/data")
+GETENFORCE: Final = _make("getenforce")
+UPTIME: Final = _make("cat", "/proc/uptime")
+WHICH_SU: Final = _make("which", "su")
+
+
+def getprop(name: str) -> Command:
+    return _make("getprop", _checked(name, _PROPERTY, "property name"))
+
+
+def settings_get(namespace: Literal["global", "secure", "system"], key: str) -> Command:
+    if namespace not in ("global", "secure", "system"):
+        raise ValueError(f"settings namespace {namespace!r} is not allowed")
+    return _make("settings", "get", namespace, _checked(key, _SETTING_KEY, "setting key"))
+
+
+def list_packages(kind: Literal["system", "third_party"]) -> Command:
+    return _make("pm", "list", "packages", {"system": "-s", "third_party": "-3"}[kind])
+
+
+def list_dir(path: Literal["/data/anr", "/data/tombstones", "/system/xbin/su", "/system/bin/su", "/sbin/su"]) -> Command:
+    if path not in CRASH_DIRS + SU_PATHS:
+        raise ValueError(f"listing {path!r} is not allowed")
+    return _make("ls", path)
+
+
+def read_crash_file(directory: Literal["/data/anr", "/data/tombstones"], name: str) -> Command:
+    if directory not in CRASH_DIRS:
+        raise ValueError(f"reading from {directory!r} is not allowed")
+    return _make("cat", f"{directory}/{_checked(name, _FILE_NAME, 'file name')}")
+
+
+def logcat(buffers: tuple[str, ...], *, dump: bool, max_lines: int | None = None, since: str | None = None) -> Command:
+    """``logcat -v threadtime`` over the given buffers; ``dump`` (``-d``) ends at the present, else it follows."""
+    unknown = set(buffers) - _BUFFERS
+    if not buffers or unknown:
+        raise ValueError(f"logcat buffers {sorted(unknown) or buffers} are not allowed")
+    argv = ["logcat", "-v", "threadtime", "-b", ",".join(buffers)]
+    if dump:
+        argv.append("-d")
+    if max_lines is not None:
+        if not 1 <= max_lines <= 10_000_000:
+            raise ValueError("max_lines out of range")
+        argv += ["-t", str(max_lines)]
+    if since is not None:
+        argv += ["-T", _checked(since, _LOGCAT_SINCE, "logcat time")]
+    return _make(*argv)

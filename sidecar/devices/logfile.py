@@ -1,0 +1,129 @@
+"""A log file streamed to disk under the policy's logs root: bounded, hashed, published atomically.
+
+Device output is never held in memory: each chunk is written to a temporary file
+in the destination directory as it arrives, counted against the policy's byte
+limit and hashed. Only a complete collection is published (fsync, then a
+no-overwrite rename); a cancelled or failed one removes its temporary file, so
+no half-written log is ever left behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import time
+from pathlib import Path
+
+import anyio
+
+from ..policy import Policy
+from ..protocol.errors import RpcError
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class LogFile:
+    def __init__(self, directory: Path, name: str, limit: int) -> None:
+        self.directory = directory
+        self.name = name
+        self.limit = limit
+        self.bytes = 0
+        self.lines = 0
+        self.truncated = False
+        self._hash = hashlib.sha256()
+        self._temp = directory / f".{name}.partial-{os.getpid()}-{time.monotonic_ns()}"
+        self._fd = -1
+
+    @classmethod
+    def for_device(cls, policy: Policy, device_id: str, scope: str) -> LogFile:
+        """A new log file for ``device_id`` under the logs root (refused if the policy grants none)."""
+        directory = policy.path_in("logs", _UNSAFE.sub("_", device_id).strip("._") or "device")
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+        return cls(directory, f"{stamp}-{scope}.log", policy.max_log_bytes)
+
+    def open(self) -> None:
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self._temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+        except OSError as exc:
+            raise io_error(exc, self.directory) from exc
+
+    def write(self, data: bytes) -> bool:
+        """Append ``data`` up to the byte limit; False once the limit is reached (the log is then truncated)."""
+        room = self.limit - self.bytes
+        if len(data) > room:
+            data = data[: max(0, data.rfind(b"\n", 0, room) + 1)]  # cut at a line end, never mid-line
+            self.truncated = True
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._fd, view) :]
+        except OSError as exc:
+            self.abort()
+            raise io_error(exc, self.directory) from exc
+        self.bytes += len(data)
+        self.lines += data.count(b"\n")
+        self._hash.update(data)
+        return not self.truncated
+
+    async def publish(self) -> Path:
+        """fsync and move into place under a name that does not exist yet; returns the final path."""
+        return await anyio.to_thread.run_sync(self._publish)
+
+    def _publish(self) -> Path:
+        try:
+            os.fsync(self._fd)
+            os.close(self._fd)
+            self._fd = -1
+            final = self._link_under_free_name()
+            os.unlink(self._temp)
+            _fsync_dir(self.directory)
+            return final
+        except OSError as exc:
+            self.abort()
+            raise io_error(exc, self.directory) from exc
+
+    def abort(self) -> None:
+        """Remove the temporary file (cancellation, errors)."""
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+        try:
+            os.unlink(self._temp)
+        except FileNotFoundError:
+            pass
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+    def _link_under_free_name(self) -> Path:
+        """Link the temp file under ``name``, or ``name-2``, ``-3``...: link never replaces a file."""
+        stem, suffix = os.path.splitext(self.name)
+        counter = 1
+        while True:
+            candidate = self.directory / (self.name if counter == 1 else f"{stem}-{counter}{suffix}")
+            try:
+                os.link(self._temp, candidate)
+                return candidate
+            except FileExistsError:
+                counter += 1
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def io_error(exc: OSError, directory: Path) -> RpcError:
+    full = exc.errno in (28, 122)  # ENOSPC, EDQUOT
+    return RpcError(
+        "io_error",
+        f"cannot write the log in {directory}: {exc.strerror or exc}",
+        "Free some disk space and retry." if full else "Check that the logs folder is writable.",
+        retryable=full,
+    )

@@ -1,0 +1,11 @@
+"""Identifier redaction, for policies with ``redact_identifiers``: stable (so reports can be correlated) but not reversible."""
+
+from __future__ import annotations
+
+import hashlib
+
+
+def redact(identifier: str | None) -> str | None:
+    if not identifier:
+        return identifier
+    return f"redacted:{hashlib.sha256(identifier.encode()).hexdigest()[:12]}"

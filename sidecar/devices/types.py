@@ -1,0 +1,166 @@
+"""The shapes of device methods: what the host sends, and what a device told us.
+
+A field the device would not give is ``None`` and named in ``warnings``; it is never
+guessed. Identifiers are redacted when the policy asks (``redact_identifiers``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+from ..server.progress import ProgressToken
+
+Platform = Literal["android", "ios"]
+Connection = Literal["usb", "tcp"]
+WarningCode = Literal[
+    "not_paired",  # iOS: no pair record for this host; only what lockdown gives unpaired is known
+    "partial_data",  # a probe failed or was refused; the fields it feeds are null
+    "backend_unavailable",  # a device backend cannot be used here (no usbmuxd, no libusb, not installed)
+    "permission_denied",  # the device refused a read (e.g. /data/anr without root)
+    "not_supported",  # the device does not offer this signal
+    "truncated",  # output was cut at a limit
+]
+HostPort = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$|^\[[0-9A-Fa-f:.]+\]:[0-9]{1,5}$", description="host:port")]
+
+
+class Warning(msgspec.Struct, frozen=True, omit_defaults=True):
+    code: WarningCode
+    message: str
+    field: str | None = None
+
+
+class ConnectionHints(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """How to reach the device. Android over TCP needs ``address``; iOS may name a usbmuxd at ``usbmux_address``."""
+
+    connection: Connection = "usb"
+    address: HostPort | None = None
+    usbmux_address: HostPort | None = None
+
+
+class DeviceRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    device_id: Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:\-\[\]]+$")]
+    platform: Platform
+    hints: ConnectionHints = ConnectionHints()
+
+
+# ---- devices/list
+
+
+class DevicesListParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    android_tcp: list[HostPort] = []
+    usbmux_address: HostPort | None = None
+
+
+class DeviceSummary(msgspec.Struct, frozen=True):
+    device_id: str
+    platform: Platform
+    connection: Connection
+    model: str | None
+    os_version: str | None
+    state: Literal["ready", "unauthorized", "unpaired", "offline"]
+
+
+class DevicesListResult(msgspec.Struct, frozen=True):
+    devices: list[DeviceSummary]
+    warnings: list[Warning]
+
+
+# ---- inspect/basic
+
+
+class InspectParams(DeviceRef, frozen=True, forbid_unknown_fields=True):
+    progress_token: ProgressToken | None = None
+
+
+class BasicInfo(msgspec.Struct, frozen=True):
+    platform: Platform
+    model: str | None
+    manufacturer: str | None
+    os_version: str | None
+    build: str | None
+    serial: str | None
+    activation_locked: bool | None  # iOS: Find My / activation lock engaged
+    mdm_enrolled: bool | None
+    frp_locked: bool | None  # Android factory reset protection engaged
+    efi_locked: bool | None  # Macs only; always null for phones
+    bootloader_locked: bool | None  # Android
+    verified_boot_state: str | None  # Android: green / yellow / orange / red
+    battery_level: int | None  # percent
+
+
+class InspectBasicResult(msgspec.Struct, frozen=True):
+    data: BasicInfo
+    warnings: list[Warning]
+
+
+# ---- inspect/deep
+
+
+class Battery(msgspec.Struct, frozen=True):
+    level: int | None  # percent
+    health: str | None  # good / overheat / dead / ... (Android), or iOS condition
+    temperature_c: float | None
+    voltage_mv: int | None
+    cycle_count: int | None
+    charging: bool | None
+
+
+class Storage(msgspec.Struct, frozen=True):
+    total_bytes: int | None
+    free_bytes: int | None
+
+
+class Packages(msgspec.Struct, frozen=True):
+    user: int | None
+    system: int | None
+
+
+class Supervision(msgspec.Struct, frozen=True):
+    supervised: bool | None
+    mdm_enrolled: bool | None
+    organization_name: str | None
+    profile_count: int | None
+
+
+class DeepSignals(msgspec.Struct, frozen=True):
+    battery: Battery
+    storage: Storage
+    security_patch: str | None
+    encryption: str | None  # Android ro.crypto.state/type, e.g. "encrypted (file)"; iOS: data protection is always on
+    selinux: str | None  # Android: Enforcing / Permissive
+    developer_options: bool | None
+    adb_enabled: bool | None
+    adb_over_network: bool | None
+    uptime_s: float | None
+    packages: Packages
+    root_indicators: list[str]
+    supervision: Supervision
+
+
+class InspectDeepResult(msgspec.Struct, frozen=True):
+    data: DeepSignals
+    warnings: list[Warning]
+
+
+# ---- logs/collect
+
+LogScope = Literal["default", "crash", "system", "all"]
+
+
+class LogsCollectParams(DeviceRef, frozen=True, forbid_unknown_fields=True):
+    scope: LogScope = "default"
+    max_lines: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)] | None = None
+    duration_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] | None = None
+    since: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?$", description="local device time, YYYY-MM-DD HH:MM:SS[.ffffff]")] | None = None
+    progress_token: ProgressToken | None = None
+
+
+class LogsCollectResult(msgspec.Struct, frozen=True):
+    path: str
+    bytes: int
+    log_count: int
+    sha256: str
+    truncated: bool
+    warnings: list[Warning]

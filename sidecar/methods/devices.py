@@ -1,0 +1,94 @@
+"""Device methods: devices/list, inspect/basic, inspect/deep, logs/collect. Read-only, always.
+
+Android goes through the allowlisted adb session, iOS through read-only lockdown
+calls; both backends are imported on first use. Operations on one device are
+serialized (``DeviceLocks``); different devices run in parallel.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import msgspec
+
+from ..devices.locks import DeviceLocks
+from ..devices.logfile import LogFile
+from ..devices.redact import redact
+from ..devices.types import (
+    DeviceRef,
+    DevicesListParams,
+    DevicesListResult,
+    InspectBasicResult,
+    InspectDeepResult,
+    InspectParams,
+    LogsCollectParams,
+    LogsCollectResult,
+    Warning,
+)
+from ..server.context import RequestContext
+from ..server.table import MethodTable
+
+table = MethodTable()
+
+
+@table.method("devices/list", requires=("device.inspect",))
+async def devices_list(ctx: RequestContext, params: DevicesListParams) -> DevicesListResult:
+    """Devices on USB (Android via libusb, iOS via usbmuxd) and the Android TCP endpoints given."""
+    from ..devices.discovery import list_devices
+
+    devices, warnings = await list_devices(params, ctx.server.session.host_config)
+    return DevicesListResult(devices, warnings)  # device ids address devices, so they are never redacted
+
+
+@table.method("inspect/basic", requires=("device.inspect",))
+async def inspect_basic(ctx: RequestContext, params: InspectParams) -> InspectBasicResult:
+    """Identity, lock and management state, and battery level of one device."""
+    data, warnings = await _inspect(ctx, params, "basic")
+    if ctx.policy.redact_identifiers:
+        data = msgspec.structs.replace(data, serial=redact(data.serial))
+    return InspectBasicResult(data, warnings)
+
+
+@table.method("inspect/deep", requires=("device.inspect",))
+async def inspect_deep(ctx: RequestContext, params: InspectParams) -> InspectDeepResult:
+    """Battery, storage, security, developer, package, root and supervision signals of one device."""
+    data, warnings = await _inspect(ctx, params, "deep")
+    return InspectDeepResult(data, warnings)
+
+
+@table.method("logs/collect", requires=("device.logs",))
+async def logs_collect(ctx: RequestContext, params: LogsCollectParams) -> LogsCollectResult:
+    """Stream a device's log (or its crash reports) into a file under the policy's logs root."""
+    log = LogFile.for_device(ctx.policy, params.device_id, params.scope)
+    log.open()
+    try:
+        async with _device(ctx, params) as device:
+            warnings = await device.collect_logs(params, log, _reporter(ctx))
+        path = await log.publish()
+    except BaseException:
+        log.abort()  # cancelled or failed: no half-written log is left behind
+        raise
+    if log.truncated:
+        warnings.append(Warning("truncated", f"the log reached the policy's limit of {log.limit} bytes and was cut", "bytes"))
+    return LogsCollectResult(str(path), log.bytes, log.lines, log.sha256, log.truncated, warnings)
+
+
+async def _inspect(ctx: RequestContext, ref: DeviceRef, depth: str) -> tuple[Any, list[Warning]]:
+    async with _device(ctx, ref) as device:
+        return await (device.basic if depth == "basic" else device.deep)(_reporter(ctx))
+
+
+@asynccontextmanager
+async def _device(ctx: RequestContext, ref: DeviceRef) -> AsyncIterator[Any]:
+    """The platform backend's connected device, holding that device's lock."""
+    backend = importlib.import_module(f"sidecar.devices.{ref.platform}.backend")  # imports the heavy client here
+    async with ctx.server.service(DeviceLocks).lock(ref.platform, ref.device_id):
+        async with backend.connect(ref, ctx.server.session.host_config) as device:
+            yield device
+
+
+def _reporter(ctx: RequestContext) -> Callable[[str, float | None], None]:
+    return lambda message, percentage: ctx.report(message=message, percentage=percentage)
