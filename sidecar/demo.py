@@ -9,6 +9,7 @@ import json
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import msgspec
 
@@ -22,14 +23,16 @@ def main() -> int:
         started = time.perf_counter()
         sidecar = SidecarProcess(argv)
         try:
-            _run(sidecar, root, started)
+            _core(sidecar, root, started)
+            _devices(sidecar, Path(root))
         finally:
             code = sidecar.close()
-        _say(f"sidecar exited with code {code} after shutdown + exit")
+        _say(f"\nsidecar exited with code {code} after shutdown + exit")
         return 0 if code == 0 else 1
 
 
-def _run(sidecar: SidecarProcess, root: str, started: float) -> None:
+def _core(sidecar: SidecarProcess, root: str, started: float) -> None:
+    _heading("The sidecar")
     health = sidecar.request("health")
     _say(f"spawned `python -I -m sidecar` (pid {health['pid']}); first health answered in {(time.perf_counter() - started) * 1000:.0f} ms")
     _say(f"  version {health['version']}, Python {health['python']['version']} at {health['python']['executable']}")
@@ -41,7 +44,8 @@ def _run(sidecar: SidecarProcess, root: str, started: float) -> None:
         _say(f"before initialize, policy/update is refused: {error.kind} ({error.code}): {error.data['suggestion']}")
 
     policy = development_policy(root)
-    result = sidecar.initialize(policy)
+    # The emulated Android device trusts this key (as a real phone trusts ~/.android/adbkey after "Allow").
+    result = sidecar.initialize(policy, config={"adb_key_path": str(Path(root) / "adbkey"), "device_timeout_s": 5})
     expected = _host_side_digest(policy)
     verdict = "matches" if result["policy_digest"] == expected else "DIFFERS FROM"
     _say(f"initialized: policy digest {result['policy_digest'][:16]}... {verdict} the host's own digest")
@@ -58,6 +62,70 @@ def _run(sidecar: SidecarProcess, root: str, started: float) -> None:
 
     document = sidecar.request("rpc.discover")
     _say(f"rpc.discover: OpenRPC {document['openrpc']}, {len(document['methods'])} methods, {len(document['components']['schemas'])} types")
+
+
+def _devices(sidecar: SidecarProcess, root: Path) -> None:
+    from .emulate.lab import running_lab
+
+    with running_lab(root / "adbkey", "pixel", "supervised_mdm") as lab:
+        _heading("Devices (emulated: real ADB and usbmux/lockdown protocols on loopback)")
+        listed = sidecar.request("devices/list", {"android_tcp": [lab.android.serial], "usbmux_address": lab.ios.usbmux_address})
+        for device in listed["devices"]:
+            _say(f"  {device['platform']:<8} {device['device_id']:<28} {device['model'] or '?':<12} {device['os_version'] or '?':<8} {device['state']}")
+        refs = [
+            {"device_id": lab.android.serial, "platform": "android", "hints": {"connection": "tcp", "address": lab.android.serial}},
+            {"device_id": lab.ios.udid, "platform": "ios", "hints": {"usbmux_address": lab.ios.usbmux_address}},
+        ]
+        for ref in refs:
+            _inspect(sidecar, ref)
+        commands = ", ".join(sorted({s.removeprefix("shell:") for s in lab.android.received}))
+        _say(f"\nEverything the Android device received (all on the read-only allowlist):\n  {commands}")
+        ios_requests = sorted({f"{r.layer}:{r.request}" for r in lab.ios.received})
+        _say(f"Everything the iOS device received (all read-only):\n  {', '.join(ios_requests)}")
+
+
+def _inspect(sidecar: SidecarProcess, ref: dict) -> None:
+    basic = sidecar.request("inspect/basic", ref)
+    deep = sidecar.request("inspect/deep", ref)
+    data, signals = basic["data"], deep["data"]
+    _heading(f"{ref['platform']} {data['manufacturer']} {data['model']}, OS {data['os_version']} ({data['build']})")
+    rows = [
+        ("serial", data["serial"]),
+        ("activation locked", data["activation_locked"]),
+        ("FRP locked", data["frp_locked"]),
+        ("MDM enrolled", data["mdm_enrolled"]),
+        ("bootloader locked", data["bootloader_locked"]),
+        ("verified boot", data["verified_boot_state"]),
+        ("battery", f"{_v(signals['battery']['level'])}%, {_v(signals['battery']['health'])}, {_v(signals['battery']['temperature_c'])} C, cycles {_v(signals['battery']['cycle_count'])}"),
+        ("storage free", _gib(signals["storage"]["free_bytes"]) + " of " + _gib(signals["storage"]["total_bytes"])),
+        ("security patch", signals["security_patch"]),
+        ("encryption", signals["encryption"]),
+        ("SELinux", signals["selinux"]),
+        ("developer options", signals["developer_options"]),
+        ("packages user/system", f"{_v(signals['packages']['user'])}/{_v(signals['packages']['system'])}"),
+        ("root indicators", ", ".join(signals["root_indicators"]) or "none"),
+        ("supervised by", signals["supervision"]["organization_name"]),
+    ]
+    for label, value in rows:
+        _say(f"  {label:<22} {_v(value)}")
+    for warning in basic["warnings"] + deep["warnings"]:
+        _say(f"  note: {warning['code']}: {warning['message']}")
+    # iOS's syslog relay is live only: collect for two seconds; Android dumps its last 200 lines.
+    window = {"duration_s": 2} if ref["platform"] == "ios" else {"max_lines": 200}
+    logs = sidecar.request("logs/collect", ref | window)
+    _say(f"  logs: {logs['log_count']} lines, {logs['bytes']} bytes -> {logs['path']} (sha256 {logs['sha256'][:12]}...)")
+
+
+def _v(value: object) -> str:
+    return "-" if value is None else str(value)
+
+
+def _gib(value: int | None) -> str:
+    return "?" if value is None else f"{value / 2**30:.1f} GiB"
+
+
+def _heading(text: str) -> None:
+    _say(f"\n== {text}")
 
 
 def _host_side_digest(policy: dict) -> str:

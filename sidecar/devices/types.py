@@ -158,6 +158,8 @@ class LogsCollectParams(DeviceRef, frozen=True, forbid_unknown_fields=True):
 
 
 class LogsCollectResult(msgspec.Struct, frozen=True):
+    """The published log file: its size, line count (``log_count``), sha256, and whether the byte limit cut it."""
+
     path: str
     bytes: int
     log_count: int

@@ -94,6 +94,12 @@ def path_in(ctx: RequestContext, params: EchoParams) -> str:
     return str(ctx.policy.path_in("reports", params.value))
 
 
+@methods.method("test/modules", requires=())
+def loaded_modules(ctx: RequestContext, params: EchoParams) -> list[str]:
+    """Which of the named top-level modules this process has imported (for lazy-import tests)."""
+    return [name for name in params.value if name in sys.modules]
+
+
 @methods.method("test/crash", requires=())
 def crash(ctx: RequestContext, params: NoParams) -> str:
     """Fail unexpectedly, with a detail that must stay out of the response."""

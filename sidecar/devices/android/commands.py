@@ -17,9 +17,10 @@ import re
 import shlex
 from typing import Final, Literal
 
-_PROPERTY = re.compile(r"^[A-Za-z0-9_.\-]{1,92}$")
+# Every pattern starts with a letter or digit: an argument starting with "-" would be read as an option.
+_PROPERTY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,91}$")
 _SETTING_KEY = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
-_FILE_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,128}$")
+_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
 _LOGCAT_SINCE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
 _BUFFERS = frozenset({"main", "system", "crash", "events", "radio"})
 

@@ -12,7 +12,7 @@ _STATUS_CHARGING, _STATUS_FULL = 2, 5
 def getprop_listing(text: str) -> dict[str, str]:
     """``getprop`` with no argument: one ``[key]: [value]`` per line."""
     props = {}
-    for line in text.splitlines():
+    for line in text.split("\n"):  # not splitlines(): values may hold \x85, \x1c... which it splits on
         match = _PROP_LINE.match(line.strip())
         if match:
             props[match["key"]] = match["value"]

@@ -26,7 +26,7 @@ class SyslogSplitter:
                 lines.append(line)
             start = end + 1
         self._partial += data[start:]
-        if len(self._partial) > MAX_LINE:
+        while len(self._partial) > MAX_LINE:
             lines.append(bytes(self._partial[:MAX_LINE]))
             del self._partial[:MAX_LINE]
         return lines

@@ -156,8 +156,31 @@ def _getenforce(profile: DeviceProfile, args: Sequence[str]) -> Result:
 
 
 def _cat(profile: DeviceProfile, args: Sequence[str]) -> Result:
-    _expect(args, ("/proc/uptime",))
-    return _text(f"{profile.uptime}\n")
+    if tuple(args) == ("/proc/uptime",):
+        return _text(f"{profile.uptime}\n")
+    if len(args) != 1:
+        raise _NotEmulated
+    directory, _, name = args[0].rpartition("/")
+    crash_files = {"/data/anr": profile.anr_files, "/data/tombstones": profile.tombstone_files}
+    if directory not in crash_files:
+        raise _NotEmulated
+    if not profile.shell_is_root:
+        return _text(f"cat: {args[0]}: Permission denied\n")
+    if name not in crash_files[directory]:
+        return _text(f"cat: {args[0]}: No such file or directory\n")
+    return _text(_crash_file_text(profile, directory, name))
+
+
+def _crash_file_text(profile: DeviceProfile, directory: str, name: str) -> str:
+    """What an ANR trace or a tombstone starts with (the real files are much longer)."""
+    fingerprint = profile.props.get("ro.build.fingerprint", "")
+    if directory == "/data/anr":
+        return (f"----- pid 4187 at {name.removeprefix('anr_')[:19]} -----\nCmd line: com.example.app\n"
+                f"Build fingerprint: '{fingerprint}'\nABI: 'arm64'\n\n\"main\" prio=5 tid=1 Blocked\n"
+                "  at com.example.app.MainActivity.onResume(MainActivity.java:88)\n----- end 4187 -----\n")
+    return (f"*** *** *** *** *** *** *** *** *** *** *** *** *** *** *** ***\nBuild fingerprint: '{fingerprint}'\n"
+            "ABI: 'arm64'\npid: 3012, tid: 3044, name: RenderThread  >>> com.example.app <<<\n"
+            "signal 11 (SIGSEGV), code 1 (SEGV_MAPERR), fault addr 0x0000000000000010\n")
 
 
 def _logcat(profile: DeviceProfile, args: Sequence[str]) -> Result:
