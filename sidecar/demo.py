@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +27,7 @@ def main() -> int:
         try:
             _core(sidecar, root, started)
             _devices(sidecar, Path(root))
+            _download(sidecar, Path(root))
         finally:
             code = sidecar.close()
         _say(f"\nsidecar exited with code {code} after shutdown + exit")
@@ -77,14 +80,14 @@ def _devices(sidecar: SidecarProcess, root: Path) -> None:
             {"device_id": lab.ios.udid, "platform": "ios", "hints": {"usbmux_address": lab.ios.usbmux_address}},
         ]
         for ref in refs:
-            _inspect(sidecar, ref)
+            _report(sidecar, ref, _inspect(sidecar, ref))
         commands = ", ".join(sorted({s.removeprefix("shell:") for s in lab.android.received}))
         _say(f"\nEverything the Android device received (all on the read-only allowlist):\n  {commands}")
         ios_requests = sorted({f"{r.layer}:{r.request}" for r in lab.ios.received})
         _say(f"Everything the iOS device received (all read-only):\n  {', '.join(ios_requests)}")
 
 
-def _inspect(sidecar: SidecarProcess, ref: dict) -> None:
+def _inspect(sidecar: SidecarProcess, ref: dict) -> dict:
     basic = sidecar.request("inspect/basic", ref)
     deep = sidecar.request("inspect/deep", ref)
     data, signals = basic["data"], deep["data"]
@@ -114,6 +117,59 @@ def _inspect(sidecar: SidecarProcess, ref: dict) -> None:
     window = {"duration_s": 2} if ref["platform"] == "ios" else {"max_lines": 200}
     logs = sidecar.request("logs/collect", ref | window)
     _say(f"  logs: {logs['log_count']} lines, {logs['bytes']} bytes -> {logs['path']} (sha256 {logs['sha256'][:12]}...)")
+    generated_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return {"generated_at": generated_at, "device": data, "deep": signals, "logs": logs,
+            "warnings": basic["warnings"] + deep["warnings"], "title": f"Inspection of {data['manufacturer']} {data['model']}"}
+
+
+def _report(sidecar: SidecarProcess, ref: dict, data: dict) -> None:
+    for fmt in ("html", "pdf"):
+        report = sidecar.request("report/format", {"report_id": f"{ref['platform']}-inspection", "format": fmt, "data": data})
+        _say(f"  report ({fmt}): {report['bytes']} bytes -> {report['artifact']}")
+
+
+def _download(sidecar: SidecarProcess, root: Path) -> None:
+    """Download a file from a local web server (loopback: the development policy allows private networks)."""
+    _heading("Download (yt-dlp, embedded, in its own child process)")
+    media = root / "served"
+    media.mkdir()
+    (media / "demo-clip.mp4").write_bytes(_mp4_like(24 * 1024 * 1024))
+    server = subprocess.Popen([sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", str(media)],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        port = int(server.stdout.readline().split(" port ")[1].split()[0])
+        job = sidecar.request("download/start", {"url": f"http://127.0.0.1:{port}/demo-clip.mp4", "progress_token": "dl"})
+        _say(f"  job {job['job_id']} {job['status']}")
+        end = _follow_progress(sidecar, "dl")
+        listed = {j["job_id"]: j for j in sidecar.request("download/list")["jobs"]}[job["job_id"]]
+        _say(f"\n  {listed['status']}: {', '.join(listed['files']) or end.get('message')}")
+    finally:
+        server.terminate()
+        server.wait()
+        server.stdout.close()
+
+
+def _follow_progress(sidecar: SidecarProcess, token: str) -> dict:
+    """Show a job's progress notifications until its ``end``."""
+    while True:
+        message = sidecar.read_message(timeout=120)
+        value = message.get("params", {}).get("value", {}) if message.get("method") == "$/progress" else {}
+        if message.get("params", {}).get("token") != token:
+            continue
+        if value.get("kind") == "end":
+            return value
+        percentage = value.get("percentage")
+        line = f"  {value.get('message') or value.get('kind')}" + ("" if percentage is None else f" {percentage:5.1f}%")
+        if sys.stdout.isatty():
+            print(f"\r{line:<70}", end="", flush=True)
+        else:
+            _say(line)
+
+
+def _mp4_like(size: int) -> bytes:
+    """``size`` bytes that start like an MP4 file (an ftyp box)."""
+    header = (24).to_bytes(4, "big") + b"ftypisom" + (0x200).to_bytes(4, "big") + b"isomiso2"
+    return header + os.urandom(size - len(header))
 
 
 def _v(value: object) -> str:

@@ -14,7 +14,9 @@ from typing import Literal
 
 import msgspec
 
-LogLevel = Literal["debug", "info", "warning", "error"]
+from .schema.names import named
+
+LogLevel = named("LogLevel", Literal["debug", "info", "warning", "error"])
 
 _encode = msgspec.json.Encoder().encode
 

@@ -22,11 +22,12 @@ from typing import Annotated, Literal
 import msgspec
 
 from .protocol.errors import RpcError
+from .schema.names import named
 
-Capability = Literal["device.inspect", "device.logs", "report.write", "download.fetch"]
+Capability = named("Capability", Literal["device.inspect", "device.logs", "report.write", "download.fetch"])
 RootName = Literal["reports", "logs", "downloads"]
 
-AbsolutePath = Annotated[str, msgspec.Meta(min_length=1, pattern=r"^(/|[A-Za-z]:[\\/]|\\\\)", description="An absolute path.")]
+AbsolutePath = named("AbsolutePath", Annotated[str, msgspec.Meta(min_length=1, pattern=r"^(/|[A-Za-z]:[\\/]|\\\\)", description="An absolute path.")])
 
 
 class Roots(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -75,3 +75,19 @@ def test_per_type_schemas_are_self_contained() -> None:
         for _, node in _walk(document):
             if isinstance(node, dict) and "$ref" in node:
                 assert node["$ref"].removeprefix("#/$defs/") in defs, f"{path.name}: dangling {node['$ref']}"
+
+
+def _bare(schema: dict) -> dict:
+    return {key: value for key, value in schema.items() if key not in ("title", "description", "default")}
+
+
+def test_named_types_are_defined_once_and_referenced_everywhere_else() -> None:
+    """Shared enums and unions must not be copied inline: generators would make one type per copy."""
+    from sidecar.schema.names import NAMED
+
+    components = openrpc_document(default_table())["components"]["schemas"]
+    assert set(NAMED) <= set(components)
+    for name in NAMED:
+        definition = _bare(components[name])
+        copies = [path for path, node in _walk(components) if isinstance(node, dict) and node is not components[name] and _bare(node) == definition]
+        assert copies == [], f"{name} is copied inline at {copies}"

@@ -11,6 +11,7 @@ from ..protocol.errors import RpcError
 from .android import commands, parse
 from .android.adb import Unauthorized, open_session
 from .ios.lockdown import open_lockdown, step, usbmux_address
+from ..backends import load
 from ..server.session import HostConfig
 from .types import ConnectionHints, DeviceRef, DevicesListParams, DeviceSummary, Warning
 
@@ -20,13 +21,26 @@ log = logging.getLogger(__name__)
 async def list_devices(params: DevicesListParams, config: HostConfig) -> tuple[list[DeviceSummary], list[Warning]]:
     found: list[DeviceSummary] = []
     warnings: list[Warning] = []
+    android, ios = _loads("adb_shell", warnings), _loads("pymobiledevice3", warnings)
     async with anyio.create_task_group() as tg:
-        for address in params.android_tcp:
+        for address in params.android_tcp if android else ():
             ref = DeviceRef(device_id=address, platform="android", hints=ConnectionHints(connection="tcp", address=address))
             tg.start_soon(_android_summary, ref, config, found)
-        tg.start_soon(_android_usb, config, found, warnings)
-        tg.start_soon(_ios, params.usbmux_address, config, found, warnings)
+        if android:
+            tg.start_soon(_android_usb, config, found, warnings)
+        if ios:
+            tg.start_soon(_ios, params.usbmux_address, config, found, warnings)
     return sorted(found, key=lambda d: (d.platform, d.device_id)), warnings
+
+
+def _loads(backend: str, warnings: list[Warning]) -> bool:
+    """Whether ``backend`` loads; if not, the devices it serves are listed as a warning instead."""
+    try:
+        load(backend)
+    except RpcError as error:
+        warnings.append(Warning("backend_unavailable", error.data.message))
+        return False
+    return True
 
 
 async def _android_summary(ref: DeviceRef, config: HostConfig, found: list[DeviceSummary]) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import anyio
 
+from ..atomic import publish, sync_directory, temp_path
 from ..policy import Policy
 from ..protocol.errors import RpcError
 
@@ -32,7 +33,7 @@ class LogFile:
         self.lines = 0
         self.truncated = False
         self._hash = hashlib.sha256()
-        self._temp = directory / f".{name}.partial-{os.getpid()}-{time.monotonic_ns()}"
+        self._temp = temp_path(directory / name)
         self._fd = -1
 
     @classmethod
@@ -76,9 +77,8 @@ class LogFile:
             os.fsync(self._fd)
             os.close(self._fd)
             self._fd = -1
-            final = self._link_under_free_name()
-            os.unlink(self._temp)
-            _fsync_dir(self.directory)
+            final = self._publish_under_free_name()
+            sync_directory(self.directory)
             return final
         except OSError as exc:
             self.abort()
@@ -98,25 +98,17 @@ class LogFile:
     def sha256(self) -> str:
         return self._hash.hexdigest()
 
-    def _link_under_free_name(self) -> Path:
-        """Link the temp file under ``name``, or ``name-2``, ``-3``...: link never replaces a file."""
+    def _publish_under_free_name(self) -> Path:
+        """Publish as ``name``, or ``name-2``, ``-3``...: an existing log is never replaced."""
         stem, suffix = os.path.splitext(self.name)
         counter = 1
         while True:
             candidate = self.directory / (self.name if counter == 1 else f"{stem}-{counter}{suffix}")
             try:
-                os.link(self._temp, candidate)
+                publish(self._temp, candidate, overwrite=False)
                 return candidate
             except FileExistsError:
                 counter += 1
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def io_error(exc: OSError, directory: Path) -> RpcError:

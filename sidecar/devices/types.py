@@ -10,19 +10,20 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from ..schema.names import named
 from ..server.progress import ProgressToken
 
-Platform = Literal["android", "ios"]
-Connection = Literal["usb", "tcp"]
-WarningCode = Literal[
+Platform = named("Platform", Literal["android", "ios"])
+Connection = named("Connection", Literal["usb", "tcp"])
+WarningCode = named("WarningCode", Literal[
     "not_paired",  # iOS: no pair record for this host; only what lockdown gives unpaired is known
     "partial_data",  # a probe failed or was refused; the fields it feeds are null
     "backend_unavailable",  # a device backend cannot be used here (no usbmuxd, no libusb, not installed)
     "permission_denied",  # the device refused a read (e.g. /data/anr without root)
     "not_supported",  # the device does not offer this signal
     "truncated",  # output was cut at a limit
-]
-HostPort = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$|^\[[0-9A-Fa-f:.]+\]:[0-9]{1,5}$", description="host:port")]
+])
+HostPort = named("HostPort", Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$|^\[[0-9A-Fa-f:.]+\]:[0-9]{1,5}$", description="host:port")])
 
 
 class Warning(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -146,7 +147,7 @@ class InspectDeepResult(msgspec.Struct, frozen=True):
 
 # ---- logs/collect
 
-LogScope = Literal["default", "crash", "system", "all"]
+LogScope = named("LogScope", Literal["default", "crash", "system", "all"])
 
 
 class LogsCollectParams(DeviceRef, frozen=True, forbid_unknown_fields=True):

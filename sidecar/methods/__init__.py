@@ -13,6 +13,8 @@ FAMILIES = (
     "health",
     "discover",
     "devices",
+    "report",
+    "download",
 )
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 
+from ..backends import load
 from ..devices.locks import DeviceLocks
 from ..devices.logfile import LogFile
 from ..devices.redact import redact
@@ -32,6 +33,7 @@ from ..server.context import RequestContext
 from ..server.table import MethodTable
 
 table = MethodTable()
+_CLIENTS = {"android": "adb_shell", "ios": "pymobiledevice3"}  # the backend each platform needs
 
 
 @table.method("devices/list", requires=("device.inspect",))
@@ -84,7 +86,8 @@ async def _inspect(ctx: RequestContext, ref: DeviceRef, depth: str) -> tuple[Any
 @asynccontextmanager
 async def _device(ctx: RequestContext, ref: DeviceRef) -> AsyncIterator[Any]:
     """The platform backend's connected device, holding that device's lock."""
-    backend = importlib.import_module(f"sidecar.devices.{ref.platform}.backend")  # imports the heavy client here
+    load(_CLIENTS[ref.platform])
+    backend = importlib.import_module(f"sidecar.devices.{ref.platform}.backend")
     async with ctx.server.service(DeviceLocks).lock(ref.platform, ref.device_id):
         async with backend.connect(ref, ctx.server.session.host_config) as device:
             yield device

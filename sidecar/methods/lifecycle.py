@@ -111,7 +111,7 @@ def policy_update(ctx: RequestContext, params: PolicyUpdateParams) -> PolicyUpda
 @table.method("shutdown", requires=(), control=True)
 async def shutdown(ctx: RequestContext, params: NoParams) -> None:
     """Stop accepting work, cancel what is in flight (each answered with -32800), then answer."""
-    ctx.server.session.shutdown_requested = True
+    ctx.server.begin_shutdown()
     await ctx.server.dispatcher.cancel_all()
 
 

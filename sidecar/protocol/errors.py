@@ -12,7 +12,9 @@ from typing import Literal
 
 import msgspec
 
-ErrorKind = Literal[
+from ..schema.names import named
+
+ErrorKind = named("ErrorKind", Literal[
     # JSON-RPC protocol errors
     "parse_error",
     "invalid_request",
@@ -37,7 +39,7 @@ ErrorKind = Literal[
     "unsupported_protocol",
     "download_failed",
     "already_exists",
-]
+])
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600

@@ -18,9 +18,10 @@ from typing import Any, Literal
 
 import msgspec
 
+from ..schema.names import named
 from .errors import ErrorObject, RpcError
 
-RequestId = int | str | None
+RequestId = named("RequestId", int | str | None)
 
 _NO_PARAMS = msgspec.Raw(b"")
 

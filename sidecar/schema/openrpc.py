@@ -20,11 +20,12 @@ from typing import Any
 
 import msgspec
 
-from .. import SERVER_NAME, __version__
+from .. import PROTOCOL_VERSION, SERVER_NAME, __version__
 from ..policy import Policy
 from ..protocol.errors import ERROR_CODES, ErrorData, ErrorObject
 from ..server.progress import ProgressParams
 from ..server.table import MethodSpec, MethodTable
+from .names import NAMED
 
 OPENRPC_VERSION = "1.3.2"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -40,14 +41,17 @@ def openrpc_document(table: MethodTable) -> dict[str, Any]:
     specs = list(table)
     types = _types_of(specs)
     refs, components = msgspec.json.schema_components(types, ref_template=_COMPONENT_REF + "{name}")
-    components = {name: _for_generators(schema) for name, schema in sorted(components.items())}
-    ref_of = dict(zip(types, (_for_generators(ref) for ref in refs)))
+    names = _named_schemas()
+    components = {name: _use_names(_for_generators(schema), names) for name, schema in components.items()}
+    components = dict(sorted({**components, **names}.items()))
+    ref_of = dict(zip(types, (_use_names(_for_generators(ref), names) for ref in refs)))
     return {
         "openrpc": OPENRPC_VERSION,
         "info": {
             "title": SERVER_NAME,
             "version": __version__,
             "description": "JSON-RPC 2.0 over stdio (length-prefixed or LSP framing). See docs/PROTOCOL.md.",
+            "x-protocol-version": PROTOCOL_VERSION,
         },
         "methods": [_method(spec, ref_of, components) for spec in specs],
         "components": {"schemas": components, "errors": _errors()},
@@ -135,6 +139,30 @@ def _for_generators(node: Any) -> Any:
     if "enum" in node and "type" not in node and all(isinstance(v, str) for v in node["enum"]):
         node["type"] = "string"
     return node
+
+
+def _named_schemas() -> dict[str, dict[str, Any]]:
+    """The schema of every type declared with ``named`` (see names.py), under its name."""
+    return {name: {"title": name, **_for_generators(msgspec.json.schema(tp))} for name, tp in sorted(NAMED.items())}
+
+
+def _use_names(node: Any, names: dict[str, dict[str, Any]]) -> Any:
+    """Replace inline copies of named types by ``$ref``s (also inside a ``... | None``)."""
+    if isinstance(node, list):
+        return [_use_names(item, names) for item in node]
+    if not isinstance(node, dict):
+        return node
+    kept = {key: node[key] for key in ("default",) if key in node}
+    bare = {key: value for key, value in node.items() if key not in ("default", "description", "title")}
+    targets = {name: {key: value for key, value in schema.items() if key not in ("description", "title")} for name, schema in names.items()}
+    for name, target in targets.items():  # an exact match first: RequestId is not "ProgressToken | None"
+        if bare == target:
+            return {"$ref": _COMPONENT_REF + name, **kept}
+    for name, target in targets.items():
+        members = target.get("anyOf")
+        if members and bare.get("anyOf") == [*members, {"type": "null"}]:  # msgspec flattens `T | None`
+            return {"anyOf": [{"$ref": _COMPONENT_REF + name}, {"type": "null"}], **kept}
+    return {key: _use_names(value, names) for key, value in node.items()}
 
 
 def _rebase(node: Any) -> Any:

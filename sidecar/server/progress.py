@@ -15,9 +15,10 @@ import anyio
 import msgspec
 
 from ..protocol.jsonrpc import encode_notification
+from ..schema.names import named
 from .transport import FrameWriter
 
-ProgressToken = int | str
+ProgressToken = named("ProgressToken", int | str)
 PROGRESS_METHOD = "$/progress"
 DEFAULT_INTERVAL = 0.1
 
@@ -65,9 +66,9 @@ class ProgressHub:
         state.pending = value
         self._wake.set()
 
-    def end(self, token: ProgressToken, message: str | None = None) -> None:
+    def end(self, token: ProgressToken, message: str | None = None, detail: dict[str, Any] | None = None) -> None:
         if self._tokens.pop(token, None) is not None:
-            self._emit(token, ProgressValue(kind="end", message=message))
+            self._emit(token, ProgressValue(kind="end", message=message, detail=detail))
 
     async def run(self) -> None:
         """Flush pending reports, each token at most once per interval, while the host keeps up."""

@@ -56,6 +56,8 @@ class Server:
         self._task_group: anyio.abc.TaskGroup | None = None
         self._services: dict[type, Any] = {}
         self.dispatcher: Dispatcher | None = None
+        self.progress: ProgressHub | None = None  # for work that outlives its request (download jobs)
+        self.shutting_down: anyio.Event | None = None  # set when new work stops being accepted
 
     def request_stop(self, reason: str, exit_code: int = 0) -> None:
         """Begin the stop sequence; the first reason wins."""
@@ -64,9 +66,15 @@ class Server:
         log.info("stopping: %s", reason)
         self._stop_reason = reason
         self.exit_code = exit_code
-        self.session.shutdown_requested = True
+        self.begin_shutdown()
         if self._stop_requested is not None:
             self._stop_requested.set()
+
+    def begin_shutdown(self) -> None:
+        """Stop accepting new work; services waiting on ``shutting_down`` wind their work down."""
+        self.session.shutdown_requested = True
+        if self.shutting_down is not None:
+            self.shutting_down.set()
 
     def service(self, cls: type[S]) -> S:
         """The one instance of ``cls`` in this process, created and started in the server's
@@ -80,9 +88,10 @@ class Server:
 
     async def run(self) -> int:
         self._stop_requested = anyio.Event()
+        self.shutting_down = anyio.Event()
         config = self.session.config
         writer = FrameWriter(self._fds.write_fd, header_encoder(config.framing), on_broken=lambda: self.request_stop("host closed stdout"))
-        hub = ProgressHub(writer)
+        hub = self.progress = ProgressHub(writer)
         reader = FdReader(self._fds.read_fd)
         try:
             async with anyio.create_task_group() as tg:

@@ -1,0 +1,298 @@
+"""The download job service: one per sidecar process, owning the queue, the concurrency
+limit, the job table and the worker children.
+
+``download/start`` queues a job and returns. A job starts when a slot is free, the limit
+being the ``max_concurrent_downloads`` of the policy in force at that moment; it keeps the
+policy of the request that queued it. A running job is a task of the service with its
+own cancel scope and one worker child.
+
+A job outlives its request, so its progress is its own: ``begin`` on its token when it
+starts, reports (the worker sends about two a second), and ``end`` with the final path or
+the error, whatever ends it. However it ends (finished, failed, cancelled, shutdown, the
+sidecar stopping), its worker's process group is stopped and reaped and its temp dir,
+which holds every partial file of the job, is removed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import uuid
+from collections import deque
+from contextlib import aclosing
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import msgspec
+
+from ..policy import Policy
+from ..protocol.errors import ErrorData, RpcError
+from ..server.progress import ProgressToken, ProgressValue
+from .child import Worker
+from .messages import DownloadRequest, Failed, Progress, Saved, Warned, WorkerEvent, current_log_level
+from .paths import job_temp_dir, remove_tree
+from .types import DownloadJob, DownloadStartParams, JobStatus
+from .urls import Target, check_resolved
+
+if TYPE_CHECKING:
+    from ..server.server import Server
+
+log = logging.getLogger(__name__)
+
+CANCEL_GRACE = 3.0  # download/cancel and shutdown: SIGINT, then SIGKILL after this long
+CLEANUP_BOUND = CANCEL_GRACE + 2.0
+KEEP_FINISHED = 200  # finished jobs download/list still shows
+PROGRESS_TITLE = "download"
+
+
+class _Job:
+    def __init__(self, params: DownloadStartParams, target: Target, policy: Policy, output_dir: Path, template: str, ffmpeg: str | None) -> None:
+        self.job_id = uuid.uuid4().hex[:16]
+        self.ffmpeg = ffmpeg  # the host's configured ffmpeg, if any
+        self.params = params
+        self.target = target
+        self.policy = policy
+        self.output_dir = output_dir
+        self.temp_dir = job_temp_dir(output_dir, self.job_id)
+        self.template = template
+        self.status: JobStatus = "queued"
+        self.latest: Progress | None = None
+        self.files: list[str] = []
+        self.warnings: list[str] = []
+        self.error: ErrorData | None = None
+        self.scope = anyio.CancelScope()
+        self.done = anyio.Event()
+        self.worker: Worker | None = None
+
+    @property
+    def token(self) -> ProgressToken | None:
+        return self.params.progress_token
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ("finished", "failed", "cancelled")
+
+    @property
+    def percent(self) -> float | None:
+        latest = self.latest
+        if latest is None or not latest.total_bytes or latest.downloaded_bytes is None:
+            return None
+        return min(100.0, 100.0 * latest.downloaded_bytes / latest.total_bytes)
+
+    def request(self) -> DownloadRequest:
+        return DownloadRequest(
+            url=self.params.url,
+            preset=self.params.preset,
+            output_dir=str(self.output_dir),
+            temp_dir=str(self.temp_dir),
+            template=self.template,
+            playlist_limit=self.params.playlist_limit,
+            policy=self.policy,
+            log_level=current_log_level(),
+            ffmpeg_location=self.ffmpeg,
+        )
+
+    def snapshot(self) -> DownloadJob:
+        latest = self.latest or Progress(status="downloading", filename=None)
+        return DownloadJob(
+            job_id=self.job_id,
+            url=self.params.url,
+            preset=self.params.preset,
+            status=self.status,
+            output_dir=str(self.output_dir),
+            progress_token=self.token,
+            filename=latest.filename,
+            downloaded_bytes=latest.downloaded_bytes,
+            total_bytes=latest.total_bytes,
+            total_is_estimate=latest.total_is_estimate,
+            percent=self.percent,
+            speed=latest.speed,
+            eta=latest.eta,
+            files=list(self.files),
+            warnings=list(self.warnings),
+            error=self.error,
+        )
+
+    def progress_detail(self) -> dict[str, Any]:
+        latest = self.latest
+        detail: dict[str, Any] = {"job_id": self.job_id, "status": latest.status if latest else self.status, "warnings": list(self.warnings)}
+        if latest is not None:
+            detail.update(msgspec.structs.asdict(latest))
+        return detail
+
+    def end_detail(self) -> dict[str, Any]:
+        return {
+            "job_id": self.job_id,
+            "status": self.status,
+            "files": list(self.files),
+            "warnings": list(self.warnings),
+            "error": msgspec.to_builtins(self.error),
+        }
+
+
+class DownloadJobs:
+    def __init__(self, server: Server) -> None:
+        self._server = server
+        self._hub = server.progress  # jobs report on their own token long after their request ended
+        self._jobs: dict[str, _Job] = {}
+        self._queue: deque[_Job] = deque()
+        self._changed = anyio.Event()
+        self._running = 0
+        self._stopping = False
+
+    # ---- what the handlers call
+
+    def submit(self, params: DownloadStartParams, target: Target, policy: Policy, output_dir: Path, template: str) -> DownloadJob:
+        """Queue a download (already validated by the handler); it starts when a slot is free."""
+        token = params.progress_token
+        if token is not None and any(job.token == token and not job.ended for job in self._jobs.values()):
+            raise RpcError("invalid_params", f"progress_token {token!r} is in use by another download", "Use a unique progress_token per download.")
+        job = _Job(params, target, policy, output_dir, template, self._server.session.host_config.ffmpeg_location)
+        self._jobs[job.job_id] = job
+        self._queue.append(job)
+        self._forget_old()
+        self._changed.set()
+        return job.snapshot()
+
+    def snapshots(self) -> list[DownloadJob]:
+        return [job.snapshot() for job in self._jobs.values()]
+
+    async def cancel(self, job_id: str) -> DownloadJob:
+        """Cancel a queued or running job and return it once it has stopped (ended jobs are returned as they are)."""
+        job = self._jobs.get(job_id)
+        if job is None:
+            raise RpcError("invalid_target", f"no download job {job_id!r} in this sidecar", "Call download/list for the jobs it knows.")
+        self._cancel(job)
+        await job.done.wait()
+        return job.snapshot()
+
+    # ---- the service
+
+    async def run(self) -> None:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._cancel_at_shutdown, name="download jobs: shutdown watch")
+            try:
+                while True:
+                    self._start_queued(tg)
+                    await self._changed.wait()
+                    self._changed = anyio.Event()
+            finally:
+                # The server is stopping and the host wants the process gone: no grace periods.
+                self._stopping = True
+                for job in self._jobs.values():
+                    if job.worker is not None:
+                        job.worker.hurry()
+
+    def _start_queued(self, tg: anyio.abc.TaskGroup) -> None:
+        limit = self._limit()
+        while self._queue and self._running < limit:
+            job = self._queue.popleft()
+            job.status = "active"
+            self._running += 1
+            tg.start_soon(self._run_job, job, name=f"download {job.job_id}")
+
+    def _limit(self) -> int:
+        active = self._server.session.active
+        return active.policy.max_concurrent_downloads if active else 1
+
+    async def _cancel_at_shutdown(self) -> None:
+        # Jobs must end at `shutdown` too (nobody will collect them), not only at process exit.
+        assert self._server.shutting_down is not None
+        await self._server.shutting_down.wait()
+        for job in list(self._jobs.values()):
+            self._cancel(job)
+
+    def _cancel(self, job: _Job) -> None:
+        if job.status == "queued":
+            self._queue.remove(job)
+            job.status = "cancelled"
+            job.done.set()
+        elif job.status == "active":
+            job.scope.cancel()
+
+    def _forget_old(self) -> None:
+        ended = [job_id for job_id, job in self._jobs.items() if job.ended]
+        for job_id in ended[: max(0, len(ended) - KEEP_FINISHED)]:
+            del self._jobs[job_id]
+
+    # ---- one job
+
+    async def _run_job(self, job: _Job) -> None:
+        self._begin(job)
+        completed = False
+        try:
+            with job.scope:
+                try:
+                    completed = await self._drive(job)
+                except RpcError as error:
+                    job.error = error.data
+        finally:
+            with anyio.CancelScope(shield=True, deadline=anyio.current_time() + CLEANUP_BOUND):
+                if job.worker is not None:
+                    await job.worker.stop(0 if self._stopping else CANCEL_GRACE)
+                await anyio.to_thread.run_sync(remove_tree, job.temp_dir)
+            job.status = "failed" if job.error is not None else "finished" if completed else "cancelled"
+            log.info("download %s %s%s", job.job_id, job.status, f": {job.error.kind}: {job.error.message}" if job.error else "")
+            self._running -= 1
+            self._changed.set()
+            job.done.set()
+            self._end(job)
+
+    async def _drive(self, job: _Job) -> bool:
+        """Run the job's worker to its end; True when it completed."""
+        await check_resolved(job.target, job.policy.allow_private_networks)
+        job.worker = await Worker.spawn(job.request())
+        log.info("download %s: worker %d for %s", job.job_id, job.worker.pid, job.params.url)
+        async with aclosing(job.worker.events()) as events:
+            async for event in events:
+                if not self._apply(job, event):
+                    return False
+        code = await job.worker.wait()
+        if job.error is None and code != 0:
+            job.error = RpcError("download_failed", f"the download worker ended with exit code {code}", "Retry; the sidecar log has details.", retryable=True).data
+        return job.error is None
+
+    def _apply(self, job: _Job, event: WorkerEvent) -> bool:
+        """Take one worker event into the job; False when the job must stop."""
+        if isinstance(event, Progress):
+            job.latest = event
+            self._report(job)
+        elif isinstance(event, Warned):
+            job.warnings.append(event.message)
+            self._report(job, event.message)
+        elif isinstance(event, Saved):
+            try:
+                job.policy.path_in("downloads", event.path)
+            except RpcError as error:
+                with contextlib.suppress(OSError):
+                    os.unlink(event.path)  # the job's own file, in a place it must not be
+                job.error = error.data
+                return False
+            job.files.append(event.path)
+            self._report(job)
+        elif isinstance(event, Failed):
+            job.error = event.error().data
+        return True
+
+    # ---- progress on the job's token
+
+    def _begin(self, job: _Job) -> None:
+        if job.token is not None and self._hub is not None:
+            self._hub.begin(job.token, PROGRESS_TITLE)
+            self._report(job)
+
+    def _report(self, job: _Job, message: str | None = None) -> None:
+        if job.token is not None and self._hub is not None:
+            detail = job.progress_detail()
+            self._hub.report(job.token, ProgressValue(kind="report", message=message or detail["status"], percentage=job.percent, detail=detail))
+
+    def _end(self, job: _Job) -> None:
+        if job.token is None or self._hub is None:
+            return
+        if job.status == "finished":
+            message = job.files[-1] if job.files else "finished"
+        else:
+            message = job.error.message if job.error is not None else "cancelled"
+        self._hub.end(job.token, message, job.end_detail())

@@ -1,0 +1,145 @@
+"""The download worker: one child process per probe or download job, yt-dlp embedded as a library.
+
+Spawned by ``sidecar.download.child`` as ``python -I -m sidecar.download.worker`` in a
+process group of its own. It reads one request line on stdin, writes event lines on
+stdout (a private pipe to the sidecar) and logs to stderr (the sidecar's log).
+
+Like the sidecar, it keeps a private duplicate of stdout for its events and points fd 1
+at stderr, so nothing yt-dlp, ffmpeg or a C library prints can corrupt the event
+stream. It keeps reading stdin: EOF there means the sidecar is gone, even if it was
+killed outright, and the worker then interrupts itself (as a cancel's SIGINT does) so
+it never outlives the sidecar. It removes its temp dir however it ends.
+"""
+
+from __future__ import annotations
+
+import _thread
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import get_args
+
+import msgspec
+
+from .. import logs
+from ..protocol.errors import RpcError
+from ..server.run import exit_now
+from ..server.stdio import take_over_stdio
+from .messages import DownloadRequest, Failed, FailureKind, Probed, WorkerEvent, WorkerRequest
+from .netguard import AddressGuard
+from .paths import remove_tree
+from .urls import address_allowed
+
+log = logging.getLogger("sidecar.download.worker")
+INTERRUPTED = 130  # the shell convention for "ended by SIGINT"
+
+
+class EventWriter:
+    """One JSON line per event on the private pipe; whole lines, even from yt-dlp's helper threads."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+        self._lock = threading.Lock()
+        self._encode = msgspec.json.Encoder().encode
+
+    def __call__(self, event: WorkerEvent) -> None:
+        data = self._encode(event) + b"\n"
+        with self._lock:
+            while data:
+                data = data[os.write(self._fd, data) :]
+
+
+def main() -> None:
+    fds = take_over_stdio()
+    request = msgspec.json.decode(_read_line(fds.read_fd), type=WorkerRequest)
+    logs.configure(request.log_level)
+    os.environ["YTDLP_NO_PLUGINS"] = "1"  # before yt-dlp loads: plugins are code from the user's folders
+    threading.Thread(target=_interrupt_at_eof, args=(fds.read_fd,), name="parent watch", daemon=True).start()
+    emit = EventWriter(fds.write_fd)
+    try:
+        code = run(request, emit)
+    except KeyboardInterrupt:
+        log.info("interrupted")
+        code = INTERRUPTED
+    finally:
+        if isinstance(request, DownloadRequest):
+            remove_tree(Path(request.temp_dir))
+    exit_now(code)
+
+
+def run(request: WorkerRequest, emit: EventWriter) -> int:
+    """Do the request; report a failure as an event. Returns the exit code."""
+    with AddressGuard(lambda address: address_allowed(address, request.policy.allow_private_networks)) as guard:
+        try:
+            from . import embed  # yt-dlp loads here, in the worker only
+
+            if isinstance(request, DownloadRequest):
+                embed.download(request, emit)
+            else:
+                emit(Probed(embed.probe(request)))
+            return 0
+        except RpcError as error:
+            emit(Failed(_failure_kind(error.kind), error.data.message, error.data.retryable))
+        except Exception as exc:  # yt-dlp's DownloadError and anything under it
+            emit(_failure(exc, guard))
+        return 1
+
+
+def _failure(exc: Exception, guard: AddressGuard) -> Failed:
+    if guard.refusals:
+        return Failed("policy_denied", guard.refusals[-1], False)
+    from yt_dlp.utils import DownloadError
+
+    if not isinstance(exc, DownloadError):
+        log.exception("download worker failed")
+        return Failed("io_error" if isinstance(exc, OSError) else "download_failed", str(exc) or type(exc).__name__, False)
+    return Failed("download_failed", str(exc).removeprefix("ERROR: "), _retryable(exc))
+
+
+def _retryable(exc: BaseException) -> bool:
+    """Network trouble and server-side HTTP errors may pass; client-side HTTP errors and the rest will not."""
+    from yt_dlp.networking.exceptions import HTTPError, TransportError
+
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, HTTPError):
+            return cause.status >= 500 or cause.status in (408, 429)
+        if isinstance(cause, (TransportError, ConnectionError, TimeoutError)):
+            return True
+        exc_info = getattr(cause, "exc_info", None)
+        cause = getattr(cause, "cause", None) or cause.__cause__ or cause.__context__ or (exc_info[1] if exc_info else None)
+    return False
+
+
+def _failure_kind(kind: str) -> FailureKind:
+    return kind if kind in get_args(FailureKind) else "download_failed"  # type: ignore[return-value]
+
+
+def _read_line(fd: int) -> bytes:
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = os.read(fd, 1)  # byte by byte: what follows the line is the EOF watch's
+        if not chunk:
+            sys.exit("download worker: no request on stdin")
+        line += chunk
+    return line
+
+
+def _interrupt_at_eof(fd: int) -> None:
+    while os.read(fd, 4096):
+        pass
+    # Aimed at the main thread, so a blocking read there is interrupted too (a process-wide
+    # kill could be taken by this thread and leave the main thread waiting for data).
+    if hasattr(signal, "pthread_kill"):
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+    else:
+        _thread.interrupt_main()
+
+
+if __name__ == "__main__":
+    main()
