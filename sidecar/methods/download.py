@@ -13,10 +13,8 @@ starts (and on every connection, by the worker), not in the request.
 
 from __future__ import annotations
 
+# The job service and URL checks (socket, ipaddress, subprocess) load on first use, not at start.
 from ..backends import availability
-from ..download import paths, urls
-from ..download.jobs import DownloadJobs
-from ..download.probe import run_probe
 from ..download.types import (
     DownloadCancelParams,
     DownloadJob,
@@ -36,6 +34,9 @@ table = MethodTable()
 @table.method("download/probe", requires=("download.fetch",))
 async def probe(ctx: RequestContext, params: DownloadProbeParams) -> DownloadProbeResult:
     """What a URL holds: title, duration, uploader, thumbnails, formats; for a playlist its first entries, flat."""
+    from ..download import urls
+    from ..download.probe import run_probe
+
     _require_yt_dlp()
     policy = ctx.policy
     target = urls.parse_target(params.url)
@@ -47,6 +48,9 @@ async def probe(ctx: RequestContext, params: DownloadProbeParams) -> DownloadPro
 @table.method("download/start", requires=("download.fetch",))
 def start(ctx: RequestContext, params: DownloadStartParams) -> DownloadStartResult:
     """Queue a download and return its job id at once; progress follows on progress_token."""
+    from ..download import paths, urls
+    from ..download.jobs import DownloadJobs
+
     _require_yt_dlp()
     policy = ctx.policy
     target = urls.parse_target(params.url)
@@ -60,12 +64,16 @@ def start(ctx: RequestContext, params: DownloadStartParams) -> DownloadStartResu
 @table.method("download/cancel", requires=("download.fetch",))
 async def cancel(ctx: RequestContext, params: DownloadCancelParams) -> DownloadJob:
     """Cancel a queued or running download; answers once it has stopped and its partial files are gone."""
+    from ..download.jobs import DownloadJobs
+
     return await ctx.server.service(DownloadJobs).cancel(params.job_id)
 
 
 @table.method("download/list", requires=("download.fetch",))
 def list_(ctx: RequestContext, params: NoParams) -> DownloadListResult:
     """The downloads of this sidecar process: queued, active and ended, oldest first."""
+    from ..download.jobs import DownloadJobs
+
     return DownloadListResult(ctx.server.service(DownloadJobs).snapshots())
 
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 
 import anyio
+import anyio.lowlevel
 
 from ..protocol.framing import Frame, header_encoder, make_decoder
 from .dispatcher import Dispatcher
@@ -94,22 +97,28 @@ class Server:
         hub = self.progress = ProgressHub(writer)
         reader = FdReader(self._fds.read_fd)
         try:
-            async with anyio.create_task_group() as tg:
-                self._task_group = tg
-                self.dispatcher = Dispatcher(self, self.table, writer, hub, tg)
-                tg.start_soon(writer.run, name="writer")
-                tg.start_soon(hub.run, name="progress")
-                tg.start_soon(self._read_loop, reader, writer, name="reader")
-                tg.start_soon(self._watch.watch, lambda: self.session.host_pid, self.request_stop, name="host watch")
-                tg.start_soon(self._watch_signals, name="signals")
-                if self._stop_reason is not None:  # asked to stop before the loop ran
-                    self._stop_requested.set()
-                await self._stop_requested.wait()
-                await self._wind_down(writer)
-                tg.cancel_scope.cancel()
+            # Signals are caught from before the first byte is read (a host may signal at any time).
+            with _signal_receiver() as signals:
+                async with anyio.create_task_group() as tg:
+                    self._task_group = tg
+                    self.dispatcher = Dispatcher(self, self.table, writer, hub, tg)
+                    tg.start_soon(self._watch_signals, signals, name="signals")
+                    tg.start_soon(writer.run, name="writer")
+                    tg.start_soon(hub.run, name="progress")
+                    tg.start_soon(self._read_loop, reader, writer, name="reader")
+                    tg.start_soon(self._watch.watch, lambda: self.session.host_pid, self.request_stop, name="host watch")
+                    await self._serve_until_stopped(writer, tg)
         finally:
             reader.close()
         return self.exit_code
+
+    async def _serve_until_stopped(self, writer: FrameWriter, tg: anyio.abc.TaskGroup) -> None:
+        assert self._stop_requested is not None
+        if self._stop_reason is not None:  # asked to stop before the loop ran
+            self._stop_requested.set()
+        await self._stop_requested.wait()
+        await self._wind_down(writer)
+        tg.cancel_scope.cancel()
 
     async def _wind_down(self, writer: FrameWriter) -> None:
         assert self.dispatcher is not None
@@ -131,6 +140,9 @@ class Server:
                     log.warning("input ended inside a frame (%d bytes buffered)", truncated.buffered)
                 self.request_stop("end of input")
                 return
+            # One read can hold many requests: let the other tasks (handlers, writer, signals) run
+            # between reads, so a host that never pauses cannot starve them.
+            await anyio.lowlevel.checkpoint()
             for event in decoder.feed(data):
                 if type(event) is Frame:
                     dispatcher.handle_frame(event.payload)
@@ -141,11 +153,23 @@ class Server:
                 if writer.congested:
                     await writer.wait_uncongested()
 
-    async def _watch_signals(self) -> None:
-        if sys.platform == "win32":
-            return  # Windows has no SIGTERM delivery to catch; the host ends us with EOF or a job object
-        with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
-            async for signum in signals:
-                if signum == signal.SIGHUP and not self._watch.parent_gone():
-                    continue  # parent thread exited, not the parent process (see host_watch)
-                self.request_stop("host process exited" if signum == signal.SIGHUP else f"received {signal.Signals(signum).name}")
+    async def _watch_signals(self, signals: Any) -> None:
+        async for signum in signals:
+            if signum == signal.SIGHUP and not self._watch.parent_gone():
+                continue  # parent thread exited, not the parent process (see host_watch)
+            self.request_stop("host process exited" if signum == signal.SIGHUP else f"received {signal.Signals(signum).name}")
+
+
+@contextmanager
+def _signal_receiver() -> Iterator[Any]:
+    """SIGTERM, SIGINT and SIGHUP as an async iterator; on Windows (no such delivery) an empty one."""
+    if sys.platform == "win32":
+        yield _no_signals()
+        return
+    with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT, signal.SIGHUP) as signals:
+        yield signals
+
+
+async def _no_signals() -> AsyncIterator[int]:
+    await anyio.sleep_forever()
+    yield 0  # unreachable; makes this an async generator

@@ -161,6 +161,20 @@ def test_sigterm_and_sigint_end_the_process_cleanly(sidecar, signum) -> None:
     assert reply["id"] == 1 and reply["error"]["code"] == -32800
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_right_after_the_first_answers_is_still_handled_by_the_server(spawn, policy, tmp_path, signum) -> None:
+    """The first read holds initialize and health together, so the server answers both in its very
+    first step; a signal sent on that answer must find the server's handler already in place."""
+    sidecar = spawn(product=True)
+    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocol_version": 1, "client": {"name": "t", "version": "1"}, "host_pid": os.getpid(), "policy": policy}}
+    health = {"jsonrpc": "2.0", "id": 2, "method": "health"}
+    sidecar.send_bytes(b"".join(len(p).to_bytes(4, "big") + p for p in (json.dumps(init).encode(), json.dumps(health).encode())))
+    assert [sidecar.read_message()["id"] for _ in range(2)] == [1, 2]
+    sidecar.proc.send_signal(signum)
+    assert sidecar.proc.wait(EXIT_TIMEOUT) == 0
+    assert f"received {signal.Signals(signum).name}" in (tmp_path / "stderr-0.log").read_text()
+
+
 def test_sidecar_exits_when_its_parent_dies_even_though_stdin_stays_open(tmp_path) -> None:
     """The host dies but the pipes stay open (this test holds them), so only host-death detection can end it."""
     stdin_r, stdin_w = os.pipe()
