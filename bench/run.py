@@ -180,6 +180,9 @@ def eof_exit_ms(runs: int) -> float:
 
 
 def measure(quick: bool) -> list[tuple[str, str, str, str]]:
+    # An installed sidecar runs from bytecode (pip and the bundled runtime precompile it); the
+    # editable dev install may not have any (e.g. with PYTHONDONTWRITEBYTECODE), so compile first.
+    subprocess.run([PYTHON, "-m", "compileall", "-q", str(REPO / "sidecar")], check=True)
     scale = 0.2 if quick else 1.0
     rows = []
     bare, cold = cold_start(max(5, int(20 * scale)))
@@ -204,7 +207,8 @@ def measure(quick: bool) -> list[tuple[str, str, str, str]]:
     rows.append(("8 MiB result round trip", f"{big_result(8 << 20, max(3, int(10 * scale))):.0f} MB/s", "test/blob through the same server", ""))
     rss = idle_rss_mib()
     rows.append(("idle RSS after initialize", f"{rss:.1f} MiB", "", _bar(rss <= 40, "<= 40 MiB")))
-    rows.append(("stdin EOF to process exit", f"{eof_exit_ms(max(3, int(10 * scale))):.0f} ms", "", _bar(True, "<= 1000 ms") if True else ""))
+    eof_ms = eof_exit_ms(max(3, int(10 * scale)))
+    rows.append(("stdin EOF to process exit", f"{eof_ms:.0f} ms", "", _bar(eof_ms <= 1000, "<= 1000 ms")))
     return rows
 
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
 from . import __version__
@@ -42,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     call.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the result")
     call.set_defaults(log_level="warning")  # the spawned sidecar's log would drown the answer
     schemas = commands.add_parser("schemas", help="write schemas/ from the code's types (or --check them)")
-    schemas.add_argument("--out", type=Path, default=Path("schemas"), help="output folder (default: ./schemas)")
+    schemas.add_argument("--out", default="schemas", help="output folder (default: ./schemas)")
     schemas.add_argument("--check", action="store_true", help="exit 1 if the files differ from what the code generates")
     return parser
 
@@ -84,6 +82,8 @@ def _call(args: argparse.Namespace) -> int:
                 print(f"  suggestion: {error.data['suggestion']}", file=sys.stderr)
             return 1
     _ProgressLine.clear()
+    import json
+
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
 
@@ -118,22 +118,27 @@ class _ProgressLine:
 
 
 def _schemas(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from .methods import default_table
     from .schema import files
 
+    out = Path(args.out)
     if args.check:
-        differing = files.drift(default_table(), args.out)
+        differing = files.drift(default_table(), out)
         for path in differing:
-            print(f"out of date: {args.out / path}", file=sys.stderr)
+            print(f"out of date: {out / path}", file=sys.stderr)
         if differing:
             print("run: python -m sidecar schemas", file=sys.stderr)
         return 1 if differing else 0
-    for path in files.write(default_table(), args.out):
-        print(f"wrote {args.out / path}")
+    for path in files.write(default_table(), out):
+        print(f"wrote {out / path}")
     return 0
 
 
 def _json_params(text: str | None) -> Any:
+    import json
+
     if text is None:
         return {}
     try:

@@ -14,15 +14,16 @@ lowercase hex sha256 of those bytes.
 
 from __future__ import annotations
 
-import hashlib
 import os
-from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import msgspec
 
 from .protocol.errors import RpcError
 from .schema.names import named
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 Capability = named("Capability", Literal["device.inspect", "device.logs", "report.write", "download.fetch"])
 RootName = Literal["reports", "logs", "downloads"]
@@ -55,6 +56,8 @@ class Policy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         fully resolved path (symlinks followed, ``..`` applied) must be the root
         or lie beneath it. Handlers call this before creating anything.
         """
+        from pathlib import Path  # only when a handler writes; not on the startup path
+
         base_text = getattr(self.roots, root)
         if base_text is None:
             raise RpcError("policy_denied", f"the policy grants no '{root}' directory", f"Ask the host app to configure a {root} folder.")
@@ -74,4 +77,6 @@ def canonical_bytes(policy: Policy) -> bytes:
 
 
 def digest(policy: Policy) -> str:
+    import hashlib  # loads OpenSSL: only when a policy arrives, not at startup
+
     return hashlib.sha256(canonical_bytes(policy)).hexdigest()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 
 
 def redact(identifier: str | None) -> str | None:
+    import hashlib  # loads OpenSSL: only when a policy asks for redaction
+
     if not identifier:
         return identifier
     return f"redacted:{hashlib.sha256(identifier.encode()).hexdigest()[:12]}"

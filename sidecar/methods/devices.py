@@ -16,7 +16,6 @@ import msgspec
 
 from ..backends import load
 from ..devices.locks import DeviceLocks
-from ..devices.logfile import LogFile
 from ..devices.redact import redact
 from ..devices.types import (
     DeviceRef,
@@ -64,6 +63,8 @@ async def inspect_deep(ctx: RequestContext, params: InspectParams) -> InspectDee
 @table.method("logs/collect", requires=("device.logs",))
 async def logs_collect(ctx: RequestContext, params: LogsCollectParams) -> LogsCollectResult:
     """Stream a device's log (or its crash reports) into a file under the policy's logs root."""
+    from ..devices.logfile import LogFile
+
     log = LogFile.for_device(ctx.policy, params.device_id, params.scope)
     log.open()
     try:

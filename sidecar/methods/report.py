@@ -8,21 +8,21 @@ CPU work, so it runs in a worker thread; jinja2 and fpdf2 are imported there, on
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import anyio
 import msgspec
 
 from ..policy import Policy
 from ..protocol.errors import RpcError
-from ..atomic import write_atomic
 from ..report.types import FORMATS, TEMPLATES, DeviceReportData, ReportFormat
 from ..server.context import RequestContext
 from ..server.progress import ProgressToken
 from ..server.table import MethodTable
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 table = MethodTable()
 
@@ -79,7 +79,7 @@ async def report_format(ctx: RequestContext, params: ReportFormatParams) -> Repo
         artifact=str(target),
         format=params.format,
         bytes=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
+        sha256=_sha256(content),
         mime=FORMATS[params.format][1],
     )
 
@@ -105,6 +105,8 @@ def _write(target: Path, content: bytes, overwrite: bool) -> None:
     except OSError as exc:
         raise _io_error(f"could not create the folder {target.parent}", exc) from None
     try:
+        from ..atomic import write_atomic  # with the rest of the writing machinery, on first use
+
         write_atomic(target, content, overwrite=overwrite)
     except FileExistsError:
         raise RpcError("already_exists", f"{target} already exists", "Pass overwrite: true to replace it, or choose another report_id.") from None
@@ -118,3 +120,9 @@ def _io_error(what: str, exc: OSError) -> RpcError:
     else:
         suggestion = "Check that the reports folder exists and is writable, or choose another output_dir."
     return RpcError("io_error", f"{what}: {exc.strerror or exc}", suggestion, retryable=exc.errno in _WORTH_RETRYING)
+
+
+def _sha256(content: bytes) -> str:
+    import hashlib  # loads OpenSSL: on first use, not at startup
+
+    return hashlib.sha256(content).hexdigest()

@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 
 import anyio
-import anyio.lowlevel
 
 from ..protocol.framing import Frame, header_encoder, make_decoder
 from .dispatcher import Dispatcher
@@ -140,9 +139,6 @@ class Server:
                     log.warning("input ended inside a frame (%d bytes buffered)", truncated.buffered)
                 self.request_stop("end of input")
                 return
-            # One read can hold many requests: let the other tasks (handlers, writer, signals) run
-            # between reads, so a host that never pauses cannot starve them.
-            await anyio.lowlevel.checkpoint()
             for event in decoder.feed(data):
                 if type(event) is Frame:
                     dispatcher.handle_frame(event.payload)

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable
 
 import anyio
+import anyio.lowlevel
 
 WINDOWS = sys.platform == "win32"
 READ_CHUNK = 1024 * 1024
@@ -50,16 +51,23 @@ class FdReader:
         _prepare(fd)
 
     async def read(self) -> bytes:
-        """The next bytes from the fd; ``b""`` at end of file."""
+        """The next bytes from the fd; ``b""`` at end of file. Always yields to the event loop
+        once, so a host that never pauses cannot starve the other tasks (handlers, writer, signals)."""
         if WINDOWS:
             return await anyio.to_thread.run_sync(os.read, self._fd, READ_CHUNK, abandon_on_cancel=True)
+        waited = False
         while True:
             try:
-                return os.read(self._fd, READ_CHUNK)
+                data = os.read(self._fd, READ_CHUNK)
             except BlockingIOError:
                 await anyio.wait_readable(self._fd)
+                waited = True
+                continue
             except OSError:  # e.g. EIO from a vanished terminal: treat as end of input
                 return b""
+            if not waited:  # the input was already there: yield anyway (the serial path has waited)
+                await anyio.lowlevel.checkpoint()
+            return data
 
     def close(self) -> None:
         # The fd may share its open file description with a terminal; leave it as we found it.
