@@ -1,0 +1,33 @@
+"""Where the sidecar's startup goes: wall-clock marks around each import phase (no -X importtime overhead).
+
+    .venv/bin/python -I bench/startup_phases.py      (run a few times: the spread is large on a VM)
+"""
+
+import time
+
+marks = [("start", time.perf_counter())]
+
+
+def mark(name: str) -> None:
+    marks.append((name, time.perf_counter()))
+
+
+import msgspec  # noqa: E402
+
+mark("msgspec")
+import anyio  # noqa: E402
+import anyio._backends._asyncio  # noqa: E402, F401
+
+mark("anyio+asyncio")
+import sidecar.cli  # noqa: E402, F401
+
+mark("cli")
+import sidecar.methods  # noqa: E402
+
+sidecar.methods.default_table()
+mark("method table")
+import sidecar.server.run  # noqa: E402, F401
+
+mark("server")
+phases = [f"{name} {1e3 * (t - marks[i][1]):.0f}" for i, (name, t) in enumerate(marks[1:])]
+print(", ".join(phases) + f"; total {1e3 * (marks[-1][1] - marks[0][1]):.0f} ms")
