@@ -67,6 +67,10 @@ fn methods_source(
         .get("methods")
         .and_then(Value::as_array)
         .ok_or_else(|| format!("{}: no `methods` array", path.display()))?;
+    let protocol_version = openrpc
+        .pointer("/info/x-protocol-version")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| format!("{}: no `info.x-protocol-version`", path.display()))?;
     let mut fns = String::new();
     let mut table = String::new();
     let mut fn_names = BTreeSet::new();
@@ -132,7 +136,9 @@ fn methods_source(
         }
     }
     Ok(format!(
-        "impl Client {{ {fns} }}\n\
+        "/// The protocol version this host speaks: `info.x-protocol-version` of `schemas/openrpc.json`.\n\
+         pub const PROTOCOL_VERSION: i64 = {protocol_version};\n\
+         impl Client {{ {fns} }}\n\
          /// Every method of `schemas/openrpc.json`: what it is called and which capabilities it needs.\n\
          pub static METHODS: &[MethodSpec] = &[{table}];\n"
     ))

@@ -8,8 +8,8 @@ use crate::client::{CallError, Client};
 use crate::digest::{DigestError, policy_digest};
 use crate::types::{ClientInfo, HostConfig, InitializeParams, InitializeResult, LogLevel, Policy, PolicyUpdateParams};
 
-/// The protocol version this host speaks (docs/PROTOCOL.md, `initialize`).
-pub const PROTOCOL_VERSION: i64 = 1;
+/// The protocol version this host speaks, generated from the schema (docs/PROTOCOL.md, `initialize`).
+pub use crate::methods::PROTOCOL_VERSION;
 
 #[derive(Debug, Clone)]
 pub struct HandshakeConfig {
