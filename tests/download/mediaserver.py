@@ -114,7 +114,11 @@ def _handler_for(server: MediaServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header("Connection", "close")
                 self.end_headers()
                 if not head:
-                    self.wfile.write(route.body)
+                    # Part of the body, then a pause until release(): a client is seen mid-download, with no total.
+                    self.wfile.write(route.body[:STALL_FIRST_BYTES])
+                    self.wfile.flush()
+                    server.released.wait(STALL_LIMIT)
+                    self.wfile.write(route.body[STALL_FIRST_BYTES:])
             else:
                 self._send_body(route, head)
 
