@@ -22,7 +22,7 @@ import msgspec
 from ..protocol import jsonrpc
 from ..protocol.errors import RpcError
 from ..protocol.framing import BadHeader, FrameTooLarge
-from ..protocol.jsonrpc import Call, Invalid, Notify, RequestId
+from ..protocol.jsonrpc import Call, Notify, RequestId
 from .context import RequestContext
 from .progress import ProgressHub, ProgressToken
 from .table import MethodSpec, MethodTable
