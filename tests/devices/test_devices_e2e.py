@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -239,6 +240,20 @@ def test_cancelled_log_collection_stops_and_leaves_no_file(device_sidecar, andro
     assert reply["error"]["code"] == -32800
     leftovers = [p for p in Path(policy["roots"]["logs"]).rglob("*") if p.is_file()]
     assert leftovers == []
+
+
+def test_a_following_logcat_ended_by_its_duration_never_blocks_the_sidecar(spawn, policy, adb_key, android) -> None:
+    # The emulated phone goes quiet after its first lines, so the reader thread abandoned when the
+    # duration ends sits in a read for the whole silence window (device_timeout_s + duration_s),
+    # holding adb-shell's transport lock. Closing the session used to wait for that lock on the
+    # event loop: the answer, and every other request (health), came a minute late.
+    sidecar = spawn(product=True)
+    sidecar.initialize(policy, config={"adb_key_path": str(adb_key), "device_timeout_s": 60})
+    started = time.monotonic()
+    result = sidecar.request("logs/collect", android_ref(android("pixel")) | {"duration_s": 1}, timeout=120)
+    assert sidecar.request("health")["status"] == "ok"
+    assert result["log_count"] > 0
+    assert time.monotonic() - started < 30, "the session's close waited out the silence window"
 
 
 def test_device_vanishing_during_log_collection_leaves_no_file(device_sidecar, android, policy) -> None:

@@ -7,8 +7,8 @@ keeps it private and offers only :meth:`run` and :meth:`stream`, which take a
 
 adb-shell is blocking, so each call runs in an anyio worker thread with
 explicit timeouts (without ``transport_timeout_s`` a silent device blocks for
-ever). Closing the session shuts the socket down, which also ends a worker
-thread that was abandoned by cancellation.
+ever). Closing the session shuts the socket down first, which ends a worker
+thread that was abandoned by cancellation (see :meth:`AdbSession.aclose`).
 """
 
 from __future__ import annotations
@@ -87,11 +87,41 @@ class AdbSession:
         except Exception as exc:
             raise device_error(exc, self.label) from exc
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
+        """Close without ever blocking the event loop.
+
+        A worker thread abandoned by cancellation (a following logcat cut by its duration) may
+        still be reading, holding adb-shell's transport lock, and adb-shell's ``close()`` waits
+        for that lock: up to the read timeout, which for a following logcat includes its whole
+        duration. So the socket is aborted first (no lock needed), which ends that read at once;
+        then adb-shell closes in a worker thread, shielded so that a cancelled caller still closes.
+        """
+        _abort_socket(self._device)
+        with anyio.CancelScope(shield=True):
+            try:
+                await anyio.to_thread.run_sync(self._device.close)
+            except OSError:
+                pass
+
+
+def _abort_socket(device: Any) -> None:
+    """Shut down and close the device's socket under adb-shell's feet.
+
+    Shutting down alone is not enough: adb-shell treats an empty read as "no data yet" and
+    reads again until its timeout. On a closed socket its next ``select`` raises, and the
+    reader thread ends (releasing the lock). The socket object's descriptor is -1 from then
+    on, so a late call by that thread cannot touch a descriptor the kernel has reused.
+    """
+    # adb-shell 0.4.4 (pinned): AdbDeviceTcp._io_manager._transport is a TcpTransport whose socket
+    # is ``_connection``. A USB transport has none; its close waits in the worker thread instead.
+    transport = getattr(getattr(device, "_io_manager", None), "_transport", None)
+    connection = getattr(transport, "_connection", None)
+    if isinstance(connection, socket.socket):
         try:
-            self._device.close()
+            connection.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+        connection.close()
 
 
 @asynccontextmanager
@@ -114,7 +144,7 @@ async def open_session(ref: DeviceRef, config: HostConfig) -> AsyncIterator[AdbS
         await session._call(device.connect, rsa_keys=signers or None, transport_timeout_s=timeout, auth_timeout_s=timeout, read_timeout_s=config.device_timeout_s)
         yield session
     finally:
-        session.close()
+        await session.aclose()
 
 
 def _usb_device(serial: str) -> Any:

@@ -1,0 +1,94 @@
+// The app's commands and events, typed: params and results are the protocol's generated types
+// (src/generated/sidecar.d.ts, from schemas/), so a schema change that breaks the UI fails tsc.
+// Talks to Tauri through `window.__TAURI__` (app.withGlobalTauri), so no bundler is needed.
+
+import type {
+  DownloadJob,
+  DownloadListResult,
+  HealthResult,
+  ProgressValue,
+  SidecarMethods,
+} from "./generated/sidecar.js";
+
+/** Every command error: the sidecar's `error.data`, or the host's own in the same shape. */
+export interface CommandError {
+  kind: string;
+  message: string;
+  suggestion: string;
+  retryable: boolean;
+}
+
+export type Status =
+  | { phase: "starting" }
+  | { phase: "running"; pid: number; restarts: number }
+  | { phase: "restarting"; crashes: number; reason: string }
+  | { phase: "failed"; error: CommandError }
+  | { phase: "stopping" }
+  | { phase: "stopped" };
+
+export interface Setup {
+  settings_path: string;
+  settings: { android_tcp: string[]; usbmux_address: string | null; allow_private_networks: boolean };
+  dirs: { reports: string; logs: string; downloads: string };
+  python: string;
+  python_source: string;
+}
+
+export interface ProgressEvent {
+  operation: "logs" | "download";
+  key: string;
+  value: ProgressValue;
+}
+
+type Params<M extends keyof SidecarMethods> = { params: SidecarMethods[M]["params"] };
+type Via<M extends keyof SidecarMethods> = { args: Params<M>; result: SidecarMethods[M]["result"] };
+
+interface Commands {
+  sidecar_status: { args: Record<string, never>; result: Status };
+  app_setup: { args: Record<string, never>; result: Setup | null };
+  health: { args: Record<string, never>; result: HealthResult };
+  devices_list: Via<"devices/list">;
+  inspect_basic: Via<"inspect/basic">;
+  inspect_deep: Via<"inspect/deep">;
+  logs_collect: Via<"logs/collect">;
+  report_format: Via<"report/format">;
+  download_probe: Via<"download/probe">;
+  download_start: Via<"download/start">;
+  download_cancel: { args: Params<"download/cancel">; result: DownloadJob };
+  download_list: { args: Record<string, never>; result: DownloadListResult };
+}
+
+interface Tauri {
+  core: { invoke(command: string, args?: object): Promise<unknown> };
+  event: { listen(event: string, handler: (event: { payload: unknown }) => void): Promise<() => void> };
+}
+
+declare global {
+  interface Window {
+    __TAURI__: Tauri;
+  }
+}
+
+export async function call<C extends keyof Commands>(command: C, args: Commands[C]["args"]): Promise<Commands[C]["result"]> {
+  try {
+    return (await window.__TAURI__.core.invoke(command, args)) as Commands[C]["result"];
+  } catch (error) {
+    throw asCommandError(error);
+  }
+}
+
+export function onStatus(handler: (status: Status) => void): Promise<() => void> {
+  return window.__TAURI__.event.listen("sidecar:status", (event) => handler(event.payload as Status));
+}
+
+export function onProgress(handler: (event: ProgressEvent) => void): Promise<() => void> {
+  return window.__TAURI__.event.listen("sidecar:progress", (event) => handler(event.payload as ProgressEvent));
+}
+
+/** A command's rejection as a CommandError, whatever Tauri handed over. */
+export function asCommandError(error: unknown): CommandError {
+  if (typeof error === "object" && error !== null && "kind" in error && "message" in error) {
+    return error as CommandError;
+  }
+  return { kind: "internal_error", message: String(error), suggestion: "This is a bug in the app; please report it.", retryable: false };
+}

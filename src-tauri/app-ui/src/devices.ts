@@ -1,0 +1,217 @@
+// Devices: the list (USB, plus Android over TCP and a usbmuxd from the settings or typed here),
+// and for the chosen one its inspection, deep signals, logs and reports.
+
+import { asCommandError, call, type ProgressEvent, type Setup } from "./api.js";
+import { button, el, formatBytes, progressBar, yesNo } from "./dom.js";
+import type {
+  BasicInfo,
+  ConnectionHints,
+  DeepSignals,
+  DeviceSummary,
+  LogsCollectResult,
+  ReportFormatParams,
+  Warning,
+} from "./generated/sidecar.js";
+import { errorCard } from "./status.js";
+
+const FORMATS: ReportFormatParams["format"][] = ["html", "md", "json", "pdf"];
+
+export class DevicesView {
+  private readonly extraTcp: string[] = [];
+  private readonly logProgress = new Map<string, (event: ProgressEvent) => void>();
+
+  constructor(
+    private readonly list: HTMLElement,
+    private readonly detail: HTMLElement,
+    private readonly setup: Setup | null,
+  ) {}
+
+  /** Add an Android device reachable over TCP (`host:port`) to the next listings. */
+  addTcp(address: string): void {
+    if (address && !this.extraTcp.includes(address)) this.extraTcp.push(address);
+  }
+
+  async refresh(): Promise<void> {
+    this.list.replaceChildren(el("div", { class: "muted" }, "Looking for devices…"));
+    try {
+      const result = await call("devices_list", { params: { android_tcp: this.extraTcp } });
+      const rows = result.devices.map((device) => this.row(device));
+      const warnings = result.warnings.map((w) => el("div", { class: "warning" }, w.message));
+      this.list.replaceChildren(
+        rows.length
+          ? el("table", { "data-testid": "device-table" }, header(["Platform", "Device", "Model", "OS", "State", ""]), ...rows)
+          : el("div", { class: "muted", "data-testid": "no-devices" }, "No devices found."),
+        ...warnings,
+      );
+    } catch (error) {
+      this.list.replaceChildren(errorCard(asCommandError(error), "devices-error"));
+    }
+  }
+
+  progress(event: ProgressEvent): void {
+    this.logProgress.get(event.key)?.(event);
+  }
+
+  private row(device: DeviceSummary): HTMLElement {
+    const cells = [device.platform, device.device_id, device.model ?? "?", device.os_version ?? "?", device.state];
+    return el(
+      "tr",
+      { "data-testid": "device-row", "data-device-id": device.device_id },
+      ...cells.map((text) => el("td", {}, text)),
+      el("td", {}, button("Inspect", "inspect", () => this.inspect(device))),
+    );
+  }
+
+  private hints(device: DeviceSummary): ConnectionHints {
+    if (device.platform === "android") {
+      return device.connection === "tcp" ? { connection: "tcp", address: device.device_id } : { connection: "usb" };
+    }
+    const usbmux = this.setup?.settings.usbmux_address;
+    return usbmux ? { usbmux_address: usbmux } : {};
+  }
+
+  private async inspect(device: DeviceSummary): Promise<void> {
+    const ref = { device_id: device.device_id, platform: device.platform, hints: this.hints(device) };
+    const panel = new DevicePanel(device, this.detail);
+    panel.busy(`Inspecting ${device.device_id}…`);
+    try {
+      const basic = await call("inspect_basic", { params: ref });
+      panel.basic(basic.data, basic.warnings);
+    } catch (error) {
+      panel.fail(asCommandError(error));
+      return;
+    }
+    panel.actions(
+      button("Deep inspection", "inspect-deep", async () => {
+        try {
+          panel.deep((await call("inspect_deep", { params: ref })).data);
+        } catch (error) {
+          panel.fail(asCommandError(error));
+        }
+      }),
+      button("Collect logs", "collect-logs", async () => {
+        const bar = panel.logsStarted();
+        this.logProgress.set(device.device_id, (event) => bar.set(event.value.percentage ?? null));
+        try {
+          panel.logs(await call("logs_collect", { params: { ...ref, duration_s: 3 } }));
+        } catch (error) {
+          panel.fail(asCommandError(error));
+        } finally {
+          this.logProgress.delete(device.device_id);
+        }
+      }),
+      ...FORMATS.map((format) => button(`${format.toUpperCase()} report`, `report-${format}`, () => panel.report(format))),
+    );
+  }
+}
+
+/** One device's results, and the report made from them. */
+class DevicePanel {
+  private info: BasicInfo | null = null;
+  private deepSignals: DeepSignals | null = null;
+  private logResult: LogsCollectResult | null = null;
+  private warnings: Warning[] = [];
+  private readonly results = el("div", { "data-testid": "device-results" });
+  private readonly messages = el("div", {});
+  private readonly toolbar = el("div", { class: "toolbar" });
+
+  constructor(
+    private readonly device: DeviceSummary,
+    root: HTMLElement,
+  ) {
+    root.replaceChildren(el("h3", {}, `${device.model ?? device.platform} · ${device.device_id}`), this.toolbar, this.messages, this.results);
+  }
+
+  busy(text: string): void {
+    this.messages.replaceChildren(el("div", { class: "muted" }, text));
+  }
+
+  fail(error: ReturnType<typeof asCommandError>): void {
+    this.messages.replaceChildren(errorCard(error, "device-error"));
+  }
+
+  actions(...buttons: HTMLElement[]): void {
+    this.toolbar.replaceChildren(...buttons);
+  }
+
+  basic(info: BasicInfo, warnings: Warning[]): void {
+    this.info = info;
+    this.warnings = warnings;
+    this.messages.replaceChildren(...warnings.map((w) => el("div", { class: "warning" }, w.message)));
+    this.results.replaceChildren(
+      table("basic-info", [
+        ["Manufacturer", info.manufacturer ?? "?"],
+        ["Model", info.model ?? "?"],
+        ["OS version", info.os_version ?? "?"],
+        ["Build", info.build ?? "?"],
+        ["Serial", info.serial ?? "?"],
+        ["Battery", info.battery_level === null ? "?" : `${info.battery_level}%`],
+        ["Activation lock", yesNo(info.activation_locked)],
+        ["FRP lock", yesNo(info.frp_locked)],
+        ["Bootloader locked", yesNo(info.bootloader_locked)],
+        ["MDM enrolled", yesNo(info.mdm_enrolled)],
+      ]),
+    );
+  }
+
+  deep(signals: DeepSignals): void {
+    this.deepSignals = signals;
+    this.results.append(
+      table("deep-info", [
+        ["Security patch", signals.security_patch ?? "?"],
+        ["Encryption", signals.encryption ?? "?"],
+        ["Developer options", yesNo(signals.developer_options)],
+        ["Root indicators", signals.root_indicators.join(", ") || "none"],
+        ["Supervised", yesNo(signals.supervision.supervised)],
+        ["Storage free", `${formatBytes(signals.storage.free_bytes)} of ${formatBytes(signals.storage.total_bytes)}`],
+      ]),
+    );
+  }
+
+  logsStarted(): ReturnType<typeof progressBar> {
+    const bar = progressBar("logs-progress");
+    bar.set(null);
+    this.messages.replaceChildren(el("div", {}, "Collecting logs… ", bar.element));
+    return bar;
+  }
+
+  logs(result: LogsCollectResult): void {
+    this.logResult = result;
+    const cut = result.truncated ? " (cut at the size limit)" : "";
+    this.messages.replaceChildren(
+      el("div", { "data-testid": "logs-result" }, `${result.log_count} log lines, ${formatBytes(result.bytes)}${cut}: ${result.path}`),
+    );
+  }
+
+  async report(format: ReportFormatParams["format"]): Promise<void> {
+    if (!this.info) return;
+    const params: ReportFormatParams = {
+      format,
+      report_id: `${this.device.device_id.replace(/[^A-Za-z0-9._-]/g, "_")}-${Date.now()}`,
+      data: {
+        device: this.info,
+        deep: this.deepSignals,
+        logs: this.logResult,
+        generated_at: new Date().toISOString(),
+        title: `Device report: ${this.device.model ?? this.device.device_id}`,
+        warnings: this.warnings,
+      },
+    };
+    try {
+      const written = await call("report_format", { params });
+      this.messages.replaceChildren(
+        el("div", { "data-testid": `report-written-${format}` }, `${format.toUpperCase()} report written (${formatBytes(written.bytes)}): ${written.artifact}`),
+      );
+    } catch (error) {
+      this.fail(asCommandError(error));
+    }
+  }
+}
+
+function header(titles: string[]): HTMLElement {
+  return el("tr", {}, ...titles.map((title) => el("th", {}, title)));
+}
+
+function table(testId: string, rows: [string, string][]): HTMLElement {
+  return el("table", { class: "facts", "data-testid": testId }, ...rows.map(([k, v]) => el("tr", {}, el("th", {}, k), el("td", {}, v))));
+}

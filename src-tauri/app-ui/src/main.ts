@@ -1,0 +1,48 @@
+// The app's page: gate on the sidecar's health, then devices and downloads.
+
+import { asCommandError, call, onProgress, onStatus } from "./api.js";
+import { DevicesView } from "./devices.js";
+import { byId } from "./dom.js";
+import { DownloadsView } from "./downloads.js";
+import { StatusView } from "./status.js";
+
+async function main(): Promise<void> {
+  const status = new StatusView(byId("status"), byId("status-details"));
+  // Listen before asking, so that no change falls between the two.
+  await onStatus((s) => status.status(s));
+  status.status(await call("sidecar_status", {}));
+
+  let health;
+  try {
+    health = await call("health", {}); // waits until the sidecar has started (or failed to)
+  } catch (error) {
+    status.failed(asCommandError(error));
+    return;
+  }
+  const setup = await call("app_setup", {});
+  status.healthy(health, setup);
+
+  const devices = new DevicesView(byId("device-list"), byId("device-detail"), setup);
+  const downloads = new DownloadsView(byId("download-jobs"), byId("download-messages"));
+  await onProgress((event) => (event.operation === "logs" ? devices.progress(event) : downloads.progress(event)));
+
+  byId("refresh-devices").addEventListener("click", () => void devices.refresh());
+  byId<HTMLFormElement>("add-tcp").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const input = byId<HTMLInputElement>("tcp-address");
+    devices.addTcp(input.value.trim());
+    input.value = "";
+    void devices.refresh();
+  });
+  const url = byId<HTMLInputElement>("download-url");
+  const preset = byId<HTMLSelectElement>("download-preset");
+  byId("download-probe").addEventListener("click", () => void downloads.probe(url.value.trim()));
+  byId<HTMLFormElement>("download-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    void downloads.start(url.value.trim(), preset.value);
+  });
+  for (const section of document.querySelectorAll<HTMLElement>("[data-needs-sidecar]")) section.hidden = false;
+  await devices.refresh();
+}
+
+void main();

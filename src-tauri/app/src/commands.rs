@@ -1,0 +1,124 @@
+//! The commands the frontend may invoke, one per sidecar method it uses (plus the app's own
+//! status). Each is thin: take the typed params the frontend sent (validated by the generated
+//! types' deserializers), call the sidecar through the host crate (which checks the policy
+//! first), and hand back the typed result or a [`CommandError`].
+//!
+//! Every command here must also be listed in `build.rs` (its permission) and granted in
+//! `capabilities/main.json`; the frontend can invoke nothing else.
+
+use sidecar_host::types;
+use tauri::{AppHandle, State};
+
+use crate::error::CommandError;
+use crate::progress::{self, Operation};
+use crate::sidecar::{Setup, Sidecar, Status};
+
+type Result<T> = std::result::Result<T, CommandError>;
+
+#[tauri::command]
+pub fn sidecar_status(sidecar: State<'_, Sidecar>) -> Status {
+    sidecar.status()
+}
+
+/// The settings file, the output folders and the Python in use; `null` until prepared.
+#[tauri::command]
+pub fn app_setup(sidecar: State<'_, Sidecar>) -> Option<Setup> {
+    sidecar.setup()
+}
+
+#[tauri::command]
+pub async fn health(sidecar: State<'_, Sidecar>) -> Result<types::HealthResult> {
+    Ok(sidecar.client().await?.health().await?)
+}
+
+/// Devices on USB, plus those the settings and `params` name.
+#[tauri::command]
+pub async fn devices_list(
+    sidecar: State<'_, Sidecar>,
+    params: types::DevicesListParams,
+) -> Result<types::DevicesListResult> {
+    let client = sidecar.client().await?;
+    let params = match sidecar.setup() {
+        Some(setup) => setup.settings.device_sources(params),
+        None => params,
+    };
+    Ok(client.devices_list(params).await?)
+}
+
+#[tauri::command]
+pub async fn inspect_basic(
+    sidecar: State<'_, Sidecar>,
+    params: types::InspectParams,
+) -> Result<types::InspectBasicResult> {
+    Ok(sidecar.client().await?.inspect_basic(params).await?)
+}
+
+#[tauri::command]
+pub async fn inspect_deep(
+    sidecar: State<'_, Sidecar>,
+    params: types::InspectParams,
+) -> Result<types::InspectDeepResult> {
+    Ok(sidecar.client().await?.inspect_deep(params).await?)
+}
+
+/// Collect logs; progress goes out as `sidecar:progress` events keyed by the device id.
+#[tauri::command]
+pub async fn logs_collect(
+    app: AppHandle,
+    sidecar: State<'_, Sidecar>,
+    mut params: types::LogsCollectParams,
+) -> Result<types::LogsCollectResult> {
+    let client = sidecar.client().await?;
+    let (token, stream) = client.progress_channel();
+    params.progress_token = token.into();
+    let key = params.device_id.to_string();
+    // Logs may take minutes (duration_s); the sidecar's own limits bound them, not a client timeout.
+    let client = client.with_timeout(std::time::Duration::from_secs(3600));
+    Ok(progress::during(&app, Operation::Logs, &key, stream, client.logs_collect(params)).await?)
+}
+
+#[tauri::command]
+pub async fn report_format(
+    sidecar: State<'_, Sidecar>,
+    params: types::ReportFormatParams,
+) -> Result<types::ReportFormatResult> {
+    Ok(sidecar.client().await?.report_format(params).await?)
+}
+
+#[tauri::command]
+pub async fn download_probe(
+    sidecar: State<'_, Sidecar>,
+    params: types::DownloadProbeParams,
+) -> Result<types::DownloadProbeResult> {
+    Ok(sidecar.client().await?.download_probe(params).await?)
+}
+
+/// Queue a download; its progress goes out as `sidecar:progress` events keyed by the job id
+/// until the job ends.
+#[tauri::command]
+pub async fn download_start(
+    app: AppHandle,
+    sidecar: State<'_, Sidecar>,
+    mut params: types::DownloadStartParams,
+) -> Result<types::DownloadStartResult> {
+    let client = sidecar.client().await?;
+    let (token, stream) = client.progress_channel();
+    params.progress_token = token.into();
+    let started = client.download_start(params).await?;
+    // Updates sent before this point wait in the stream's queue: none is lost.
+    tauri::async_runtime::spawn(progress::until_end(app, Operation::Download, started.job_id.to_string(), stream));
+    Ok(started)
+}
+
+#[tauri::command]
+pub async fn download_cancel(
+    sidecar: State<'_, Sidecar>,
+    params: types::DownloadCancelParams,
+) -> Result<types::DownloadJob> {
+    Ok(sidecar.client().await?.download_cancel(params).await?)
+}
+
+#[tauri::command]
+pub async fn download_list(sidecar: State<'_, Sidecar>) -> Result<types::DownloadListResult> {
+    Ok(sidecar.client().await?.download_list().await?)
+}

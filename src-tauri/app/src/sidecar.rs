@@ -1,0 +1,206 @@
+//! The app's one sidecar: prepared and started in the background as the app starts, reached by
+//! the commands through [`Sidecar::client`], stopped (never orphaned) when the app exits.
+//!
+//! Everything the UI shows about it is a [`Status`], emitted as the `sidecar:status` event on
+//! every change and available from the `sidecar_status` command.
+
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use serde::Serialize;
+use sidecar_host::locate::Source;
+use sidecar_host::types::ClientInfo;
+use sidecar_host::{Client, Locator, PolicyGate, SpawnConfig, State, Supervisor, SupervisorConfig};
+use tauri::{AppHandle, Emitter, Manager};
+use tokio::sync::watch;
+
+use crate::error::CommandError;
+use crate::settings::{self, Dirs, Settings};
+
+pub const STATUS_EVENT: &str = "sidecar:status";
+
+/// What the sidecar is doing, for the UI.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum Status {
+    Starting,
+    Running {
+        pid: u32,
+        restarts: u32,
+    },
+    Restarting {
+        crashes: usize,
+        reason: String,
+    },
+    /// Too many crashes, or it never started: the error says what to do.
+    Failed {
+        error: CommandError,
+    },
+    Stopping,
+    Stopped,
+}
+
+impl From<State> for Status {
+    fn from(state: State) -> Self {
+        match state {
+            State::Running { pid, restarts } => Self::Running { pid, restarts },
+            State::Restarting { crashes, reason } => Self::Restarting { crashes, reason },
+            State::GaveUp { crashes, reason } => Self::Failed {
+                error: CommandError::new(
+                    "sidecar_failed",
+                    format!("the helper process crashed {crashes} times in a row; last: {reason}"),
+                    "Restart the app. If it keeps happening, report it with the app's log.",
+                    false,
+                ),
+            },
+            State::Stopping => Self::Stopping,
+            State::Stopped => Self::Stopped,
+        }
+    }
+}
+
+/// What the app decided at startup, for the UI's "where do things go" panel.
+#[derive(Debug, Clone, Serialize)]
+pub struct Setup {
+    pub settings_path: PathBuf,
+    pub settings: Settings,
+    pub dirs: Dirs,
+    pub python: PathBuf,
+    /// Where that Python came from: the bundled runtime, or a development fallback.
+    pub python_source: &'static str,
+}
+
+/// Tauri state: the supervisor once started, and the status.
+pub struct Sidecar {
+    status: watch::Sender<Status>,
+    supervisor: Mutex<Option<Supervisor>>,
+    setup: Mutex<Option<Setup>>,
+}
+
+impl Default for Sidecar {
+    fn default() -> Self {
+        Self { status: watch::Sender::new(Status::Starting), supervisor: Mutex::default(), setup: Mutex::default() }
+    }
+}
+
+impl Sidecar {
+    pub fn status(&self) -> Status {
+        self.status.borrow().clone()
+    }
+
+    pub fn setup(&self) -> Option<Setup> {
+        lock(&self.setup).clone()
+    }
+
+    /// A connection to the running sidecar; while it is starting, waits for the start to end.
+    pub async fn client(&self) -> Result<Client, CommandError> {
+        let mut status = self.status.subscribe();
+        let settled = status.wait_for(|s| *s != Status::Starting).await.map(|s| s.clone());
+        if let Ok(Status::Failed { error }) = settled {
+            return Err(error);
+        }
+        let supervisor = lock(&self.supervisor);
+        let supervisor = supervisor.as_ref().ok_or_else(|| {
+            CommandError::new("sidecar_unavailable", "the app is shutting down", "Start the app again.", false)
+        })?;
+        Ok(supervisor.client()?)
+    }
+
+    /// Prepare (settings, folders, policy, Python) and start; the outcome goes to the status.
+    pub async fn start(&self, app: &AppHandle) {
+        let started = match prepare(app) {
+            Ok((setup, config, gate)) => {
+                *lock(&self.setup) = Some(setup);
+                Supervisor::start(config, gate).await.map_err(|error| CommandError::from(&error))
+            }
+            Err(error) => Err(error),
+        };
+        match started {
+            Ok(supervisor) => {
+                let states = supervisor.watch();
+                // Publish the supervisor before the status says so, so that `client` finds it.
+                *lock(&self.supervisor) = Some(supervisor);
+                self.forward_states(app, states).await;
+            }
+            Err(error) => {
+                tracing::error!("the sidecar did not start: {}", error.message);
+                self.publish(app, Status::Failed { error });
+            }
+        }
+    }
+
+    /// Mirror the supervisor's states into the status until it stops.
+    async fn forward_states(&self, app: &AppHandle, mut states: watch::Receiver<State>) {
+        loop {
+            let state = states.borrow_and_update().clone();
+            let last = matches!(state, State::Stopped | State::GaveUp { .. });
+            self.publish(app, state.into());
+            if last || states.changed().await.is_err() {
+                return;
+            }
+        }
+    }
+
+    fn publish(&self, app: &AppHandle, status: Status) {
+        if let Err(error) = app.emit(STATUS_EVENT, &status) {
+            tracing::warn!("cannot emit {STATUS_EVENT}: {error}");
+        }
+        self.status.send_replace(status);
+    }
+
+    /// Stop the sidecar (`shutdown` + `exit`, escalating to signals of its whole group).
+    pub async fn stop(&self) {
+        let supervisor = lock(&self.supervisor).take();
+        if let Some(supervisor) = supervisor {
+            let report = supervisor.stop().await;
+            tracing::info!("sidecar stopped: {:?} ({:?})", report.status, report.escalation);
+        }
+    }
+}
+
+type Prepared = (Setup, SupervisorConfig, PolicyGate);
+
+fn prepare(app: &AppHandle) -> Result<Prepared, CommandError> {
+    let paths = app.path();
+    let config_dir = paths.app_config_dir().map_err(no_folder)?;
+    let data_dir = paths.app_data_dir().map_err(no_folder)?;
+    let settings_path = config_dir.join("settings.json");
+    let settings = Settings::load(&settings_path)?;
+    let dirs = Dirs::new(&data_dir, paths.download_dir().ok(), &settings);
+    dirs.create()?;
+    let policy = settings::policy(&settings, &dirs)?;
+
+    let located = Locator::from_env(paths.resource_dir().ok())
+        .locate()
+        .map_err(|error| CommandError::new("sidecar_start_failed", error.to_string(), "Reinstall the app.", false))?;
+    tracing::info!("sidecar Python: {} ({:?})", located.python.display(), located.source);
+    let mut config = SupervisorConfig::new(SpawnConfig::new(&located.python));
+    config.handshake.host_config = settings.host_config();
+    config.handshake.client =
+        ClientInfo { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() };
+    let setup =
+        Setup { settings_path, settings, dirs, python: located.python, python_source: source_name(located.source) };
+    Ok((setup, config, PolicyGate::new(policy)))
+}
+
+fn source_name(source: Source) -> &'static str {
+    match source {
+        Source::Bundled => "bundled runtime",
+        Source::EnvVar => "SIDECAR_PYTHON",
+        Source::Venv => "development .venv",
+        Source::Path => "PATH",
+    }
+}
+
+fn no_folder(error: tauri::Error) -> CommandError {
+    CommandError::new(
+        "io_error",
+        format!("cannot find the app's folders: {error}"),
+        "Check that HOME is set and that its folders are writable.",
+        false,
+    )
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
