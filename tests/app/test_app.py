@@ -191,6 +191,19 @@ def test_settings_that_do_not_parse_give_a_readable_error(installed: Installed, 
         app.screenshot("settings-error")
 
 
+def test_a_modified_runtime_is_refused_with_a_readable_error(display: str, tmp_path: Path) -> None:
+    installed = Installed(unpack(deb_path(), tmp_path / "installed"))
+    planted = installed.runtime / "lib" / "python3.11" / "site-packages" / "sitecustomize.py"
+    planted.write_text("import os  # would run in every sidecar process\n")
+    home = Home(tmp_path / "home")
+    with running_app(installed.binary, home, display, tmp_path / "app.log") as app:
+        app.wait_until(lambda: app.state() == "failed", message="the app refuses the runtime")
+        error = app.find("sidecar-error")
+        assert error.get_attribute("data-kind") == "runtime_damaged"
+        assert "extra: lib/python3.11/site-packages/sitecustomize.py" in error.text and "Reinstall the app" in error.text
+    assert processes_using(installed.runtime) == [], "nothing ran from the refused runtime"
+
+
 def _gone(paths: Path, within: float = 30.0) -> list[tuple[int, str]]:
     """The processes still using ``paths`` after up to ``within`` seconds (none, hopefully)."""
     deadline = time.monotonic() + within
@@ -216,3 +229,12 @@ def test_a_killed_app_does_not_orphan_its_sidecar(installed: Installed, display:
         assert processes_using(installed.runtime)
         os.kill(app_pid, signal.SIGKILL)  # no RunEvent::Exit: the sidecar must notice on its own
         assert _gone(installed.runtime) == []
+
+
+def test_using_the_app_left_its_runtime_exactly_as_shipped(installed: Installed) -> None:
+    # Last in this module: every test above ran the sidecar from this runtime (no .pyc written,
+    # nothing added), so the startup check will pass again tomorrow.
+    verify = subprocess.run(
+        [sys.executable, str(REPO / "build_runtime.py"), "--verify", str(installed.runtime)], capture_output=True, text=True
+    )
+    assert verify.returncode == 0, verify.stderr

@@ -4,11 +4,13 @@
 //! Everything the UI shows about it is a [`Status`], emitted as the `sidecar:status` event on
 //! every change and available from the `sidecar_status` command.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use serde::Serialize;
 use sidecar_host::locate::Source;
+use sidecar_host::runtime_check;
 use sidecar_host::types::ClientInfo;
 use sidecar_host::{Client, Locator, PolicyGate, SpawnConfig, State, Supervisor, SupervisorConfig};
 use tauri::{AppHandle, Emitter, Manager};
@@ -174,6 +176,9 @@ fn prepare(app: &AppHandle) -> Result<Prepared, CommandError> {
         .locate()
         .map_err(|error| CommandError::new("sidecar_start_failed", error.to_string(), "Reinstall the app.", false))?;
     tracing::info!("sidecar Python: {} ({:?})", located.python.display(), located.source);
+    if located.source == Source::Bundled {
+        check_runtime(&located.python)?;
+    }
     let mut config = SupervisorConfig::new(SpawnConfig::new(&located.python));
     config.handshake.host_config = settings.host_config();
     config.handshake.client =
@@ -181,6 +186,24 @@ fn prepare(app: &AppHandle) -> Result<Prepared, CommandError> {
     let setup =
         Setup { settings_path, settings, dirs, python: located.python, python_source: source_name(located.source) };
     Ok((setup, config, PolicyGate::new(policy)))
+}
+
+/// Refuse a bundled runtime that differs from its manifest (an interrupted update, a damaged
+/// disk, a planted module) before running anything from it.
+fn check_runtime(python: &Path) -> Result<(), CommandError> {
+    // <runtime>/bin/python3: the runtime is two levels up.
+    let root = python.parent().and_then(Path::parent).unwrap_or(python);
+    let started = Instant::now();
+    runtime_check::check(root).map_err(|error| {
+        CommandError::new(
+            "runtime_damaged",
+            error.to_string(),
+            "Reinstall the app: its bundled Python runtime is incomplete or was modified.",
+            false,
+        )
+    })?;
+    tracing::info!("bundled runtime matches its manifest (checked in {:?})", started.elapsed());
+    Ok(())
 }
 
 fn source_name(source: Source) -> &'static str {

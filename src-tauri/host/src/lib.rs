@@ -4,6 +4,7 @@
 //! Layers, one job each (see docs/PROTOCOL.md for the wire contract):
 //!
 //! * [`locate`]: which Python to run (bundled runtime, then development fallbacks);
+//!   [`runtime_check`]: a quick check of a bundled runtime against its manifest;
 //! * [`spawn`]: the child process, its scrubbed environment and process group;
 //!   [`stderr`] drains its log into `tracing`; [`group`] signals the whole group;
 //! * [`framing`]: 4-byte big-endian length-prefixed frames;
@@ -26,6 +27,7 @@ pub mod jsonrpc;
 pub mod locate;
 pub mod methods;
 pub mod policy;
+pub mod runtime_check;
 pub mod spawn;
 pub mod stderr;
 pub mod supervisor;
