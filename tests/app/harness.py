@@ -153,6 +153,9 @@ class App:
         )
 
     def screenshot(self, name: str) -> Path:
+        # Two animation frames: the page has painted what the DOM holds (on a busy machine a
+        # screenshot taken at once can show an earlier frame).
+        self.driver.execute_async_script("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()));")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
         self.driver.save_screenshot(str(path))
