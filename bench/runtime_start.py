@@ -3,8 +3,10 @@
     .venv/bin/python bench/runtime_start.py [RUNTIME_DIR]    (default runtime/dist/<this machine's triple>)
 
 Spawn to the first `health` answer, median of 20, for `python -I -m sidecar` run from the
-runtime with an empty environment (as the app runs it) and from .venv; and a bare `python -I -c
-pass` of each, the floor. Build the runtime first: `.venv/bin/python build_runtime.py`.
+runtime and from .venv, both with an empty environment (the host scrubs the environment, and
+the locale variables alone move these figures by more than the difference between the two);
+and a bare `python -I -c pass` of each, the floor. Build the runtime first:
+`.venv/bin/python build_runtime.py`.
 """
 
 from __future__ import annotations
@@ -19,19 +21,20 @@ from run import HEALTH, Peer
 
 REPO = Path(__file__).resolve().parent.parent
 RUNS = 20
+EMPTY_ENV: dict[str, str] = {}  # as the host runs the sidecar
 
 
-def median_ms(argv: list[str], talk: bool, env: dict[str, str] | None) -> float:
+def median_ms(argv: list[str], talk: bool) -> float:
     samples = []
     for _ in range(RUNS):
         start = time.perf_counter()
         if talk:
-            peer = Peer(argv, env=env)
+            peer = Peer(argv, env=EMPTY_ENV)
             assert b'"status":"ok"' in peer.call(HEALTH)
             samples.append(time.perf_counter() - start)
             peer.close()
         else:
-            subprocess.run(argv, check=True, env=env)
+            subprocess.run(argv, check=True, env=EMPTY_ENV)
             samples.append(time.perf_counter() - start)
     return statistics.median(samples) * 1000
 
@@ -39,9 +42,9 @@ def median_ms(argv: list[str], talk: bool, env: dict[str, str] | None) -> float:
 def main() -> None:
     triple = subprocess.run(["rustc", "-vV"], capture_output=True, text=True, check=True).stdout.split("host: ")[1].split()[0]
     runtime = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "runtime" / "dist" / triple
-    for name, python, env in (("bundled runtime", str(runtime / "bin" / "python3"), {}), (".venv", sys.executable, None)):
-        bare = median_ms([python, "-I", "-c", "pass"], talk=False, env=env)
-        sidecar = median_ms([python, "-I", "-m", "sidecar", "--log-level", "warning"], talk=True, env=env)
+    for name, python in (("bundled runtime", str(runtime / "bin" / "python3")), (".venv", sys.executable)):
+        bare = median_ms([python, "-I", "-c", "pass"], talk=False)
+        sidecar = median_ms([python, "-I", "-m", "sidecar", "--log-level", "warning"], talk=True)
         print(f"{name:<16} sidecar to first health {sidecar:6.1f} ms   bare interpreter {bare:5.1f} ms   ({sidecar / bare:.1f}x)")
 
 

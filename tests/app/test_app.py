@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.support.select import Select
 
 from sidecar.emulate.lab import Lab, running_lab
 
@@ -125,10 +126,14 @@ def test_inspecting_a_phone_shows_what_it_reports(app: App, lab: Lab, platform: 
     assert "Security patch" in app.wait_for("deep-info").text
 
 
-def test_logs_are_collected_into_the_logs_folder(app: App, lab: Lab, home: Home) -> None:
+def test_logs_are_followed_for_the_chosen_time_with_progress_into_the_logs_folder(app: App, lab: Lab, home: Home) -> None:
     app.find("inspect", within=_device_row(app, lab.android.serial)).click()
     app.wait_for("basic-info")
+    Select(app.find("logs-duration")).select_by_value("10")
     app.find("collect-logs").click()
+    bar = app.wait_for("logs-progress")
+    # Ten seconds of following: the bar moves well before the result replaces it.
+    app.wait_until(lambda: 0 < float(bar.get_attribute("value") or 0) < 100, message="the logs progress bar moved")
     result = app.wait_for("logs-result").text
     path = Path(result.rsplit(": ", 1)[1])
     assert path.is_file() and path.is_relative_to(home.data / "logs"), path

@@ -81,6 +81,7 @@ export class DevicesView {
       panel.fail(asCommandError(error));
       return;
     }
+    const logsDuration = durationChoice();
     panel.actions(
       button("Deep inspection", "inspect-deep", async () => {
         try {
@@ -89,11 +90,12 @@ export class DevicesView {
           panel.fail(asCommandError(error));
         }
       }),
+      logsDuration,
       button("Collect logs", "collect-logs", async () => {
         const bar = panel.logsStarted();
         this.logProgress.set(device.device_id, (event) => bar.set(event.value.percentage ?? null));
         try {
-          panel.logs(await call("logs_collect", { params: { ...ref, duration_s: 3 } }));
+          panel.logs(await call("logs_collect", { params: { ...ref, duration_s: Number(logsDuration.value) } }));
         } catch (error) {
           panel.fail(asCommandError(error));
         } finally {
@@ -206,6 +208,12 @@ class DevicePanel {
       this.fail(asCommandError(error));
     }
   }
+}
+
+/** How long to follow the device's log. */
+function durationChoice(): HTMLSelectElement {
+  const choices: [string, string][] = [["3", "Follow 3 s"], ["10", "Follow 10 s"], ["30", "Follow 30 s"], ["60", "Follow 1 min"]];
+  return el("select", { "data-testid": "logs-duration", title: "How long to collect the log" }, ...choices.map(([value, label]) => el("option", { value }, label)));
 }
 
 function header(titles: string[]): HTMLElement {
