@@ -7,8 +7,6 @@ import hashlib
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,8 +17,8 @@ from selenium.webdriver.support.select import Select
 
 from sidecar.emulate.lab import Lab, running_lab
 
-from ..conftest import REPO
 from ..download.mediaserver import STALL_FIRST_BYTES, MediaServer, media_bytes
+from ..support.runtime_verify import verify
 from .harness import PRODUCT, TRIPLE, App, Home, deb_path, processes_using, running_app, unpack, virtual_display
 
 pytestmark = pytest.mark.app
@@ -89,10 +87,8 @@ def app(installed: Installed, home: Home, lab: Lab, display: str, tmp_path_facto
 def test_the_deb_ships_the_app_and_a_runtime_that_verifies(installed: Installed) -> None:
     assert installed.binary.is_file()
     assert (installed.runtime / "bin" / "python3").is_file()
-    verify = subprocess.run(
-        [sys.executable, str(REPO / "build_runtime.py"), "--verify", str(installed.runtime)], capture_output=True, text=True
-    )
-    assert verify.returncode == 0, verify.stderr
+    result = verify(installed.runtime)
+    assert result.returncode == 0, result.stderr
 
 
 def test_the_app_becomes_ready_on_its_bundled_runtime(app: App, installed: Installed) -> None:
@@ -239,7 +235,5 @@ def test_a_killed_app_does_not_orphan_its_sidecar(installed: Installed, display:
 def test_using_the_app_left_its_runtime_exactly_as_shipped(installed: Installed) -> None:
     # Last in this module: every test above ran the sidecar from this runtime (no .pyc written,
     # nothing added), so the startup check will pass again tomorrow.
-    verify = subprocess.run(
-        [sys.executable, str(REPO / "build_runtime.py"), "--verify", str(installed.runtime)], capture_output=True, text=True
-    )
-    assert verify.returncode == 0, verify.stderr
+    result = verify(installed.runtime)
+    assert result.returncode == 0, result.stderr

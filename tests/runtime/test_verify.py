@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from ..conftest import REPO
-
-
-def verify(root: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(REPO / "build_runtime.py"), "--verify", str(root)], capture_output=True, text=True, timeout=120)
+from ..support.runtime_verify import verify
 
 
 @pytest.fixture
