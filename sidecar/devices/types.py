@@ -89,6 +89,8 @@ class BasicInfo(msgspec.Struct, frozen=True):
     bootloader_locked: bool | None  # Android
     verified_boot_state: str | None  # Android: green / yellow / orange / red
     battery_level: int | None  # percent
+    # The name the phone is sold under ("iPhone 13", "Galaxy S21 FE 5G"); ``model`` is the maker's code.
+    model_name: str | None = None
 
 
 class InspectBasicResult(msgspec.Struct, frozen=True):
@@ -110,7 +112,8 @@ class Battery(msgspec.Struct, frozen=True):
 
 class Storage(msgspec.Struct, frozen=True):
     total_bytes: int | None
-    free_bytes: int | None
+    free_bytes: int | None  # what the phone's Settings shows as available
+    purgeable_bytes: int | None = None  # iOS: space the system may reclaim (caches), not in free_bytes
 
 
 class Packages(msgspec.Struct, frozen=True):
@@ -123,6 +126,9 @@ class Supervision(msgspec.Struct, frozen=True):
     mdm_enrolled: bool | None
     organization_name: str | None
     profile_count: int | None
+    # Android: the admin components of the device owner and profile owners ("com.x/.Receiver"); [] when there are none
+    owners: list[str] | None = None
+    work_profile: bool | None = None  # Android: a managed (work) profile exists
 
 
 class DeepSignals(msgspec.Struct, frozen=True):
