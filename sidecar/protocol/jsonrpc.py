@@ -6,7 +6,9 @@ Parsing follows the specification to the letter:
 * ``[]`` is one invalid request, not a batch; ``[1]`` is a batch of one invalid request;
 * only a *missing* ``id`` makes a notification; ``"id": null`` is a request;
 * ids are strings or integers (or null) and are echoed with their type;
-* a bad envelope is -32600 and echoes the id when the id itself was well-formed.
+* a bad envelope is -32600 and echoes the id when the id itself was well-formed;
+* a payload nested deeper than the decoder allows (about 900 levels: msgspec stops at
+  Python's recursion limit) is -32600 with id null, never an exception.
 
 ``params`` stay as raw JSON here; the dispatcher decodes them straight into the
 method's own type, so every payload is decoded once.
@@ -91,6 +93,17 @@ _encoder = msgspec.json.Encoder()
 
 def parse(payload: bytes) -> Parsed:
     """Parse one frame's payload into messages. Never raises."""
+    try:
+        return _parse(payload)
+    except RecursionError:
+        return _single(Invalid(None, too_deep()))
+
+
+def too_deep() -> RpcError:
+    return RpcError("invalid_request", "the message is nested too deeply to decode", "Send JSON nested fewer than a few hundred levels deep.")
+
+
+def _parse(payload: bytes) -> Parsed:
     if not payload.isascii():
         try:
             payload.decode("utf-8")

@@ -108,6 +108,14 @@ class Dispatcher:
     # ---- entry points from the reader
 
     def handle_frame(self, payload: bytes) -> None:
+        try:
+            self._handle_frame(payload)
+        except Exception:
+            # A bug of ours, not the host's: answer it, and keep serving (an exception escaping
+            # the reader would end the process, and with it every request still in flight).
+            self.send_response(None, jsonrpc.encode_error(None, _internal("handling a frame")))
+
+    def _handle_frame(self, payload: bytes) -> None:
         parsed = jsonrpc.parse(payload)
         reply = _Reply(self, parsed.batch)
         for message in parsed.messages:
@@ -211,6 +219,8 @@ class Dispatcher:
             return spec.decode_params(data)
         except msgspec.ValidationError as exc:
             raise RpcError("invalid_params", str(exc), f"Check the params of {spec.name} against rpc.discover.") from None
+        except RecursionError:
+            raise jsonrpc.too_deep() from None
 
     def _refuse_async(self, spec: MethodSpec, key: Any, token: ProgressToken | None) -> RpcError | None:
         if key in self._running:

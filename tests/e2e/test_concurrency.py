@@ -169,3 +169,22 @@ def test_host_that_stops_reading_keeps_sidecar_memory_bounded_and_loses_nothing(
     sender.join(timeout=30)
     assert [reply["id"] for reply in replies] == list(range(count))
     assert all(len(reply["result"]) == size for reply in replies)
+
+
+@pytest.mark.parametrize("place", ["bare", "batch member", "params", "id", "unknown member"])
+def test_a_frame_nested_too_deep_is_answered_and_the_request_in_flight_still_completes(sidecar, place) -> None:
+    nest = "[" * 5000 + "]" * 5000
+    frames = {
+        "bare": nest,
+        "batch member": f'[{{"jsonrpc":"2.0","method":"health","id":"ok"}},{nest}]',
+        "params": f'{{"jsonrpc":"2.0","method":"test/echo","id":"deep","params":{{"value":{nest}}}}}',
+        "id": f'{{"jsonrpc":"2.0","method":"health","id":{nest}}}',
+        "unknown member": f'{{"jsonrpc":"2.0","method":"health","id":"deep","x":{nest}}}',
+    }
+    sidecar.send(call("test/sleep", "inflight", seconds=60))
+    sidecar.send_payload(frames[place].encode())
+    reply = sidecar.read_message()
+    assert reply["id"] is None and reply["error"]["code"] == -32600 and "too deeply" in reply["error"]["data"]["message"]
+    assert sidecar.request("health")["inflight"] == 1  # alive, and the earlier request is still running
+    sidecar.send(cancel("inflight"))
+    assert sidecar.read_message()["id"] == "inflight"

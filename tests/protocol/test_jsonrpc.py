@@ -128,3 +128,32 @@ def test_application_error_codes_lie_in_the_reserved_server_range() -> None:
 def test_batch_encoding_is_a_json_array_of_the_parts() -> None:
     parts = [jsonrpc.encode_result(1, 1), jsonrpc.encode_result("a", None)]
     assert json.loads(jsonrpc.encode_batch(parts)) == [json.loads(p) for p in parts]
+
+
+# Where a hostile frame can hide deep nesting: the whole payload, a batch member, params, id, an unknown member.
+_DEEP_PLACES = {
+    "bare": "{nest}",
+    "batch member": '[{{"jsonrpc":"2.0","method":"m","id":1}},{nest}]',
+    "params": '{{"jsonrpc":"2.0","method":"m","id":1,"params":{nest}}}',
+    "id": '{{"jsonrpc":"2.0","method":"m","id":{nest}}}',
+    "unknown member": '{{"jsonrpc":"2.0","method":"m","id":1,"x":{nest}}}',
+}
+
+
+@pytest.mark.parametrize("place", sorted(_DEEP_PLACES))
+@given(depth=st.integers(min_value=900, max_value=20_000), opener=st.sampled_from(["[", '{"a":']))
+def test_nesting_too_deep_to_decode_is_refused_without_an_exception(place, depth, opener) -> None:
+    closer = "]" if opener == "[" else "}"
+    payload = _DEEP_PLACES[place].format(nest=opener * depth + "1" + closer * depth).encode()
+    parsed = jsonrpc.parse(payload)  # msgspec raises RecursionError past Python's recursion limit
+    for message in parsed.messages:
+        # Only the well-formed neighbour in a batch, or a call whose params the dispatcher decodes
+        # (and refuses) later, may come through; everything deep is an error to answer.
+        assert isinstance(message, Invalid) or (message.method == "m" and message.id == 1)
+        if isinstance(message, Invalid) and message.error.kind == "invalid_request":
+            assert message.id in (None, 1)
+
+
+def test_a_frame_nested_past_the_recursion_limit_is_one_invalid_request_with_null_id() -> None:
+    message = one(b"[" * 5000 + b"]" * 5000)
+    assert kind(message) == "invalid_request" and message.id is None and "nested too deeply" in message.error.data.message
