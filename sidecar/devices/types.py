@@ -22,6 +22,7 @@ WarningCode = named("WarningCode", Literal[
     "permission_denied",  # the device refused a read (e.g. /data/anr without root)
     "not_supported",  # the device does not offer this signal
     "truncated",  # output was cut at a limit
+    "approximate",  # the device gives the value only rounded (e.g. old df's "56G")
 ])
 HostPort = named("HostPort", Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$|^\[[0-9A-Fa-f:.]+\]:[0-9]{1,5}$", description="host:port")])
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from sidecar.client import SidecarError
+from sidecar.emulate.android import PROFILES as ANDROID_PROFILES
 from sidecar.emulate.android.profiles import Disconnect, Hang
 
 from .conftest import android_ref, ios_ref
@@ -20,17 +21,21 @@ pytestmark = pytest.mark.e2e
 
 # Every service string an Android device may receive from the sidecar.
 ANDROID_ALLOWED = [
-    r"shell:getprop",
+    r"shell:getprop( ro\.build\.version\.sdk)?",
     r"shell:settings get (global|secure|system) [a-z][a-z0-9_.]*",
     r"shell:dumpsys battery",
     r"shell:df -k /data",
     r"shell:pm list packages -[s3]",
     r"shell:getenforce",
     r"shell:cat /proc/uptime",
+    r"shell:cat /sys/class/power_supply/battery/cycle_count",
     r"shell:which su",
     r"shell:ls (/data/anr|/data/tombstones|/system/xbin/su|/system/bin/su|/sbin/su)",
     r"shell:cat /data/(anr|tombstones)/[A-Za-z0-9][A-Za-z0-9_.-]*",
-    r"shell:logcat -v threadtime -b [a-z,]+( -d)?( -t \d+)?( -T '[0-9: .-]+')?",
+    r"shell:logcat -v threadtime( -b (main|system|crash|events))+( -d)?( -t \d+)?( -T '[0-9: .-]+')?",
+    r"shell:cmd device_policy list-owners",
+    r"shell:dumpsys device_policy",
+    r"shell:pm list users",
 ]
 IOS_ALLOWED = {
     "usbmux": {"ListDevices", "Listen", "ReadBUID", "ReadPairRecord", "Connect"},
@@ -38,6 +43,10 @@ IOS_ALLOWED = {
     "service": {"IORegistry", "Goodbye", "GetCloudConfiguration", "GetProfileList", "HelloHostIdentifier", "connect",
                 "READ_DIR", "GET_FILE_INFO", "GET_DEVINFO", "FILE_OPEN", "READ", "FILE_CLOSE"},
 }
+
+
+def android_profile(name: str):
+    return ANDROID_PROFILES[name]
 
 
 def assert_android_read_only(device) -> None:
@@ -62,7 +71,9 @@ def test_list_shows_android_tcp_endpoints_and_usbmux_devices(device_sidecar, and
     phone, iphone = android(), ios("paired")
     result = device_sidecar.request("devices/list", {"android_tcp": [phone.serial], "usbmux_address": iphone.usbmux_address})
     by_id = {d["device_id"]: d for d in result["devices"]}
-    assert by_id[phone.serial] == {"device_id": phone.serial, "platform": "android", "connection": "tcp", "model": "Pixel 7", "os_version": "14", "state": "ready"}
+    assert by_id[phone.serial] == {"device_id": phone.serial, "platform": "android", "connection": "tcp", "model": "Pixel 7", "os_version": "14", "state": "ready",
+                                   "hints": {"connection": "tcp", "address": phone.serial, "usbmux_address": None, "adb_server": None}, "state_detail": None}
+    assert by_id[iphone.udid]["hints"] == {"connection": "usb", "address": None, "usbmux_address": iphone.usbmux_address, "adb_server": None}
     assert by_id[iphone.udid]["platform"] == "ios" and by_id[iphone.udid]["state"] == "ready"
     assert_android_read_only(phone)
     assert_ios_read_only(iphone)
@@ -86,7 +97,8 @@ def test_android_basic_reports_identity_lock_state_and_battery(device_sidecar, a
     assert (data["model"], data["manufacturer"], data["os_version"]) == ("Pixel 7", "Google", "14")
     assert data["frp_locked"] is False and data["bootloader_locked"] is True and data["verified_boot_state"] == "green"
     assert data["battery_level"] == 87 and data["efi_locked"] is None and data["serial"]
-    assert data["mdm_enrolled"] is None and "mdm_enrolled" in fields_warned(result)  # null, and said why
+    assert data["mdm_enrolled"] is False  # `cmd device_policy list-owners` said "no owners"
+    assert data["model_name"] is None and "model_name" in fields_warned(result)  # null, and said why
     assert_android_read_only(phone)
 
 
@@ -109,6 +121,19 @@ def test_android_deep_reports_every_signal(device_sidecar, android) -> None:
     assert_android_read_only(phone)
 
 
+@pytest.mark.parametrize("sdk", ["34", "29"])  # Android 12 on lists owners with `cmd`; older ones in the dump
+def test_android_company_managed_phone_is_reported_with_its_owners_and_work_profile(device_sidecar, android, sdk) -> None:
+    phone = android("pixel", props={**android_profile("pixel").props, "ro.build.version.sdk": sdk},
+                    device_owner="com.google.android.apps.work.clouddpc/.receivers.CloudDeviceAdminReceiver",
+                    work_profile_owner="com.afwsamples.testdpc/.DeviceAdminReceiver")
+    basic = device_sidecar.request("inspect/basic", android_ref(phone))["data"]
+    supervision = device_sidecar.request("inspect/deep", android_ref(phone))["data"]["supervision"]
+    assert basic["mdm_enrolled"] is True and supervision["mdm_enrolled"] is True and supervision["supervised"] is True
+    assert supervision["work_profile"] is True
+    assert [owner.split("/")[0] for owner in supervision["owners"]] == ["com.google.android.apps.work.clouddpc", "com.afwsamples.testdpc"]
+    assert_android_read_only(phone)
+
+
 def test_android_rooted_device_shows_root_indicators(device_sidecar, android) -> None:
     data = device_sidecar.request("inspect/deep", android_ref(android("rooted")))["data"]
     indicators = " ".join(data["root_indicators"])
@@ -119,8 +144,8 @@ def test_android_device_that_has_not_authorised_this_host_is_never_prompted(devi
     phone = android(trusted=False)
     with pytest.raises(SidecarError) as caught:
         device_sidecar.request("inspect/basic", android_ref(phone))
-    assert caught.value.kind == "device_unavailable" and caught.value.data["retryable"] is True
-    assert "authorised" in caught.value.data["message"]
+    assert caught.value.kind == "device_unauthorized" and caught.value.data["retryable"] is True
+    assert "authorised" in caught.value.data["message"] and "Allow USB debugging" in caught.value.data["suggestion"]
     assert phone.received == []  # not even a command: AUTH failed and no public key was offered
 
 
@@ -162,7 +187,8 @@ def test_ios_activation_lock_and_mdm_variants(device_sidecar, ios) -> None:
     locked = device_sidecar.request("inspect/basic", ios_ref(ios("activation_locked")))["data"]
     managed = device_sidecar.request("inspect/deep", ios_ref(ios("supervised_mdm")))["data"]
     assert locked["activation_locked"] is True
-    assert managed["supervision"] == {"supervised": True, "mdm_enrolled": True, "organization_name": "Example Corp", "profile_count": 1}
+    assert managed["supervision"] == {"supervised": True, "mdm_enrolled": True, "organization_name": "Example Corp", "profile_count": 1,
+                                     "owners": None, "work_profile": None}  # Android-only fields
 
 
 def test_ios_unpaired_device_gives_public_values_and_nulls_named_in_warnings(device_sidecar, ios) -> None:
@@ -257,7 +283,7 @@ def test_a_following_logcat_ended_by_its_duration_never_blocks_the_sidecar(spawn
 
 
 def test_device_vanishing_during_log_collection_leaves_no_file(device_sidecar, android, policy) -> None:
-    phone = android("pixel", faults={"logcat -v threadtime -b main,system,crash -d": Disconnect(after_bytes=500, abort=True)})
+    phone = android("pixel", faults={"logcat -v threadtime -b main -b system -b crash -d": Disconnect(after_bytes=500, abort=True)})
     with pytest.raises(SidecarError) as caught:
         device_sidecar.request("logs/collect", android_ref(phone))
     assert caught.value.kind == "device_unavailable"
@@ -276,7 +302,7 @@ def test_ios_syslog_and_crash_reports_are_collected_without_erasing(device_sidec
 def test_ios_logs_of_an_unpaired_device_are_refused_clearly(device_sidecar, ios) -> None:
     with pytest.raises(SidecarError) as caught:
         device_sidecar.request("logs/collect", ios_ref(ios("unpaired")) | {"max_lines": 3})
-    assert caught.value.kind == "device_unavailable" and "not paired" in caught.value.data["message"]
+    assert caught.value.kind == "device_unauthorized" and "not paired" in caught.value.data["message"]
 
 
 # ---- policy

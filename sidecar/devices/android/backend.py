@@ -19,11 +19,13 @@ class AndroidDevice:
 
     async def basic(self, report: Report) -> tuple[BasicInfo, list[Warning]]:
         probe = inspect.Probe(self._session, report)
-        return await inspect.basic(probe), probe.warnings
+        info = await inspect.basic(probe)
+        return info, probe.findings.seal(info)
 
     async def deep(self, report: Report) -> tuple[DeepSignals, list[Warning]]:
         probe = inspect.Probe(self._session, report)
-        return await inspect.deep(probe), probe.warnings
+        signals = await inspect.deep(probe)
+        return signals, probe.findings.seal(signals)
 
     async def collect_logs(self, params: LogsCollectParams, log: LogFile, report: Report) -> list[Warning]:
         return await logs.collect(self._session, params, log, report)

@@ -68,7 +68,15 @@ DUMPSYS_BATTERY: Final = _make("dumpsys", "battery")
 DF_DATA: Final = _make("df", "-k", "/data")
 GETENFORCE: Final = _make("getenforce")
 UPTIME: Final = _make("cat", "/proc/uptime")
+# The kernel's power supply class (a sysfs attribute; reading it has no effect). Shell may be denied it.
+BATTERY_CYCLES: Final = _make("cat", "/sys/class/power_supply/battery/cycle_count")
 WHICH_SU: Final = _make("which", "su")
+# Device management, read-only (docs/DEVICES.md has the AOSP reading of each):
+# DevicePolicyManagerService's shell command `list-owners` (Android 12 on) only prints the owners;
+# its dump (any version) only prints policy state; `pm list users` only lists users.
+LIST_OWNERS: Final = _make("cmd", "device_policy", "list-owners")
+DUMPSYS_DEVICE_POLICY: Final = _make("dumpsys", "device_policy")
+LIST_USERS: Final = _make("pm", "list", "users")
 
 
 def getprop(name: str) -> Command:
@@ -91,6 +99,10 @@ def list_dir(path: Literal["/data/anr", "/data/tombstones", "/system/xbin/su", "
     return _make("ls", path)
 
 
+def is_crash_file_name(name: str) -> bool:
+    return _FILE_NAME.fullmatch(name) is not None
+
+
 def read_crash_file(directory: Literal["/data/anr", "/data/tombstones"], name: str) -> Command:
     if directory not in CRASH_DIRS:
         raise ValueError(f"reading from {directory!r} is not allowed")
@@ -98,11 +110,15 @@ def read_crash_file(directory: Literal["/data/anr", "/data/tombstones"], name: s
 
 
 def logcat(buffers: tuple[str, ...], *, dump: bool, max_lines: int | None = None, since: str | None = None) -> Command:
-    """``logcat -v threadtime`` over the given buffers; ``dump`` (``-d``) ends at the present, else it follows."""
+    """``logcat -v threadtime`` over the given buffers; ``dump`` (``-d``) ends at the present, else it follows.
+
+    One ``-b`` per buffer: every logcat takes that, while a comma list needs Android 7."""
     unknown = set(buffers) - _BUFFERS
     if not buffers or unknown:
         raise ValueError(f"logcat buffers {sorted(unknown) or buffers} are not allowed")
-    argv = ["logcat", "-v", "threadtime", "-b", ",".join(buffers)]
+    argv = ["logcat", "-v", "threadtime"]
+    for buffer in buffers:
+        argv += ["-b", buffer]
     if dump:
         argv.append("-d")
     if max_lines is not None:

@@ -1,21 +1,44 @@
-"""Parsers for the output of the allowed Android commands. Pure: text in, values out, never raises."""
+"""Parsers for the output of the allowed Android commands. Pure: text in, values out, never raises.
+
+Each parser takes the output as the device printed it, of any Android generation (the
+corpus in tests/corpus/android holds what real phones print), with ``\\r\\n`` already
+turned into ``\\n`` (:func:`~sidecar.devices.android.shell_errors.lf`).
+"""
 
 from __future__ import annotations
 
 import re
 
-_PROP_LINE = re.compile(r"^\[(?P<key>[^\]]+)\]: \[(?P<value>.*)\]$")
+import msgspec
+
+_PROP_START = re.compile(r"^\[(?P<key>[^\]]+)\]: \[(?P<value>.*)$")
 _BATTERY_HEALTH = {1: "unknown", 2: "good", 3: "overheat", 4: "dead", 5: "over_voltage", 6: "failure", 7: "cold"}
-_STATUS_CHARGING, _STATUS_FULL = 2, 5
+_STATUS_CHARGING = 2  # BatteryManager.BATTERY_STATUS_CHARGING
+_UNITS = {"K": 1, "M": 1024, "G": 1024**2, "T": 1024**3}
 
 
 def getprop_listing(text: str) -> dict[str, str]:
-    """``getprop`` with no argument: one ``[key]: [value]`` per line."""
-    props = {}
+    """``getprop`` with no argument: ``[key]: [value]`` per property; a value may span lines.
+
+    A value left open by a line that starts the next property is taken as it stands (a
+    damaged line must not swallow the rest of the listing)."""
+    props: dict[str, str] = {}
+    key: str | None = None
+    value: list[str] = []
     for line in text.split("\n"):  # not splitlines(): values may hold \x85, \x1c... which it splits on
-        match = _PROP_LINE.match(line.strip())
+        match = _PROP_START.match(line.lstrip())
         if match:
-            props[match["key"]] = match["value"]
+            if key is not None:
+                props[key] = "\n".join(value)
+            key, value = match["key"], [match["value"]]
+        elif key is not None:
+            value.append(line)
+        else:
+            continue
+        if value[-1].rstrip().endswith("]"):
+            value[-1] = value[-1].rstrip()[:-1]
+            props[key] = "\n".join(value)
+            key = None
     return props
 
 
@@ -26,12 +49,12 @@ def setting(text: str) -> str | None:
 
 
 def key_values(text: str) -> dict[str, str]:
-    """``key: value`` lines, as ``dumpsys battery`` prints them (indented, one per line)."""
-    values = {}
-    for line in text.splitlines():
+    """``key: value`` lines, as ``dumpsys battery`` prints them (the first of a repeated key wins)."""
+    values: dict[str, str] = {}
+    for line in text.split("\n"):
         key, sep, value = line.strip().partition(": ")
         if sep and key:
-            values[key] = value.strip()
+            values.setdefault(key, value.strip())
     return values
 
 
@@ -42,42 +65,80 @@ def as_int(value: str | None) -> int | None:
         return None
 
 
-def battery(text: str) -> dict[str, object]:
-    """``dumpsys battery`` -> level (percent), health, temperature (C), voltage (mV), charging."""
+class BatteryReading(msgspec.Struct, frozen=True):
+    level: int | None  # percent
+    health: str | None
+    temperature_c: float | None
+    voltage_mv: int | None
+    charging: bool | None
+
+
+def battery(text: str) -> BatteryReading:
+    """``dumpsys battery``: level in percent (``level`` of ``scale``), health, °C, mV, charging.
+
+    BatteryService prints no cycle count (any version); the kernel's power supply class has it."""
     values = key_values(text)
     level, scale = as_int(values.get("level")), as_int(values.get("scale")) or 100
     temperature = as_int(values.get("temperature"))
     status = as_int(values.get("status"))
     health = as_int(values.get("health"))
-    return {
-        "level": None if level is None else round(level * 100 / scale),
-        "health": _BATTERY_HEALTH.get(health) if health is not None else None,
-        "temperature_c": None if temperature is None else temperature / 10,
-        "voltage_mv": as_int(values.get("voltage")),
-        "charging": None if status is None else status in (_STATUS_CHARGING, _STATUS_FULL),
-    }
+    return BatteryReading(
+        level=None if level is None or level < 0 else round(level * 100 / scale),
+        health=_BATTERY_HEALTH.get(health) if health is not None else None,
+        temperature_c=None if temperature is None else temperature / 10,
+        voltage_mv=_positive(as_int(values.get("voltage"))),
+        charging=None if status is None else status == _STATUS_CHARGING,  # full (5) is plugged in, not charging
+    )
 
 
-def df_kib(text: str) -> tuple[int, int] | None:
-    """``df -k PATH`` -> (total bytes, available bytes) of its one filesystem, or None."""
-    lines = [line for line in text.splitlines() if line.strip()]
-    if len(lines) < 2 or not lines[0].startswith("Filesystem"):
+def _positive(value: int | None) -> int | None:
+    """None for the 0 or -1 that devices print when they have no reading."""
+    return value if value is not None and value > 0 else None
+
+
+def df_data(text: str) -> tuple[int, int, bool] | None:
+    """``df -k /data`` -> (total bytes, available bytes, exact) of /data, or None.
+
+    toybox (Android 6 on) prints 1K blocks. toolbox (Android 5 and older) ignores ``-k``
+    (it says ``-k: No such file or directory``) and prints sizes rounded to K/M/G with
+    the mount point first: those figures are approximate (``exact`` False)."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    header = next((i for i, line in enumerate(lines) if line.startswith("Filesystem")), None)
+    if header is None:
         return None
-    # Old toolboxes wrap a long device name onto its own line: join the data lines back.
-    cells = " ".join(lines[1:]).split()
-    numbers = [cell for cell in cells[1:] if cell.isdigit()]
+    columns = lines[header].split()
+    rows = " ".join(lines[header + 1 :]).split()  # a long device name may wrap onto its own line
+    if "Blksize" in columns:
+        return _toolbox_df(rows)
+    numbers = [cell for cell in rows[1:] if cell.isdigit()]
     if len(numbers) < 3:
         return None
     size_kb, _used_kb, available_kb = (int(n) for n in numbers[:3])
-    return size_kb * 1024, available_kb * 1024
+    return size_kb * 1024, available_kb * 1024, True
 
 
-def package_count(text: str) -> int | None:
-    """``pm list packages``: the number of ``package:`` lines (None if the output is not a listing)."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+def _toolbox_df(cells: list[str]) -> tuple[int, int, bool] | None:
+    # "/data  56G  2G  53G  4096": mount point, size, used, free, block size.
+    if "/data" not in cells:
+        return None
+    at = cells.index("/data")
+    size, free = (_rounded_kib(cell) for cell in cells[at + 1 : at + 4 : 2])
+    if size is None or free is None:
+        return None
+    return size * 1024, free * 1024, False
+
+
+def _rounded_kib(cell: str) -> int | None:
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([KMGT])", cell)
+    return None if match is None else round(float(match[1]) * _UNITS[match[2]])
+
+
+def package_names(text: str) -> set[str] | None:
+    """``pm list packages``: the package names (None if the output is not a listing)."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
     if any(not line.startswith("package:") for line in lines):
         return None
-    return len(lines)
+    return {line.removeprefix("package:") for line in lines}
 
 
 def uptime_seconds(text: str) -> float | None:
@@ -88,15 +149,6 @@ def uptime_seconds(text: str) -> float | None:
         return None
 
 
-def listing(text: str) -> list[str] | None:
-    """``ls DIR``: the names, or None when ls refused or found nothing to list."""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    if any(line.startswith("ls:") for line in lines):
-        return None
-    return lines
-
-
-def refused(text: str) -> bool:
-    """Whether a command's output is the shell saying no (absent program, no permission)."""
-    lowered = text.lower()
-    return "permission denied" in lowered or "inaccessible or not found" in lowered or "not found" in lowered.split("\n", 1)[0]
+def listing(text: str) -> list[str]:
+    """``ls DIR`` (a listing the shell did not refuse): the names, one per line (ls writes to a pipe)."""
+    return [line.strip() for line in text.split("\n") if line.strip()]

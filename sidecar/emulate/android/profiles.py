@@ -36,6 +36,7 @@ class Battery(msgspec.Struct, frozen=True, kw_only=True):
     technology: str = "Li-ion"
     charging_state: int = 1  # BatteryChargingState.NORMAL
     charging_policy: int = 1  # BatteryChargingPolicy.DEFAULT
+    cycle_count: int | None = 289  # /sys/class/power_supply/battery/cycle_count; None: the shell may not read it
 
 
 class Partition(msgspec.Struct, frozen=True):
@@ -96,6 +97,8 @@ class DeviceProfile(msgspec.Struct, frozen=True, kw_only=True):
     su_path: str | None = None
     anr_files: tuple[str, ...] = ()
     tombstone_files: tuple[str, ...] = ()
+    device_owner: str | None = None  # admin component of a fully managed phone's device owner
+    work_profile_owner: str | None = None  # admin component managing a work profile (user 10)
     # Only what this fake implements: no shell_v2, so hosts use the plain `shell:` service.
     features: tuple[str, ...] = ("cmd",)
     auth: AuthPolicy = AuthPolicy()

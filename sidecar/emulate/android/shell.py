@@ -94,7 +94,9 @@ def _settings(profile: DeviceProfile, args: Sequence[str]) -> Result:
 
 
 def _dumpsys(profile: DeviceProfile, args: Sequence[str]) -> Result:
-    _expect(args, ("battery",))
+    _expect(args, ("battery",), ("device_policy",))
+    if args[0] == "device_policy":
+        return _text(_device_policy_dump(profile))
     b = profile.battery
 
     def flag(value: bool) -> str:
@@ -123,6 +125,34 @@ def _dumpsys(profile: DeviceProfile, args: Sequence[str]) -> Result:
     )
 
 
+def _owner_lines(profile: DeviceProfile) -> list[tuple[int, str, str]]:
+    owners = []
+    if profile.device_owner:
+        owners.append((0, profile.device_owner, "DeviceOwner"))
+    if profile.work_profile_owner:
+        owners.append((10, profile.work_profile_owner, "ManagedProfileOwner(parentUserId=0)"))
+    return owners
+
+
+def _device_policy_dump(profile: DeviceProfile) -> str:
+    """The owner blocks of DevicePolicyManagerService.dump (Android 9 to 11 layout)."""
+    blocks = []
+    for user, admin, kind in _owner_lines(profile):
+        package = admin.split("/", 1)[0]
+        heading = "Device Owner" if kind == "DeviceOwner" else f"Profile Owner (User {user})"
+        blocks.append(f"  {heading}: \n    admin=ComponentInfo{{{admin.replace('/.', '/' + package + '.')}}}\n    name=\n    package={package}\n")
+    return "Current Device Policy Manager state:\n" + "".join(blocks) + "  Enabled Device Admins (User 0, provisioningState: 3):\n"
+
+
+def _cmd(profile: DeviceProfile, args: Sequence[str]) -> Result:
+    """`cmd device_policy list-owners` as DevicePolicyManagerService.printAllOwners prints it."""
+    _expect(args, ("device_policy", "list-owners"))
+    lines = _owner_lines(profile)
+    if not lines:
+        return _text("no owners\n")
+    return _text("".join(f"User {user}: admin={admin},{kind}\n" for user, admin, kind in lines))
+
+
 def _df(profile: DeviceProfile, args: Sequence[str]) -> Result:
     _expect(args, ("-k", profile.data.mount_point), (profile.data.mount_point,))
     d = profile.data
@@ -140,7 +170,11 @@ def _df(profile: DeviceProfile, args: Sequence[str]) -> Result:
 
 
 def _pm(profile: DeviceProfile, args: Sequence[str]) -> Result:
-    _expect(args, ("list", "packages"), ("list", "packages", "-s"), ("list", "packages", "-3"))
+    _expect(args, ("list", "packages"), ("list", "packages", "-s"), ("list", "packages", "-3"), ("list", "users"))
+    if args[1] == "users":
+        # UserManagerService via `pm list users`: flags in hex; 0x20 is FLAG_MANAGED_PROFILE.
+        work = "\tUserInfo{10:Work profile:1030} running\n" if profile.work_profile_owner else ""
+        return _text(f"Users:\n\tUserInfo{{0:{profile.props.get('ro.product.model', 'Owner')}:c13}} running\n{work}")
     selector = args[2] if len(args) == 3 else None
     packages = {
         "-s": profile.system_packages,
@@ -158,6 +192,9 @@ def _getenforce(profile: DeviceProfile, args: Sequence[str]) -> Result:
 def _cat(profile: DeviceProfile, args: Sequence[str]) -> Result:
     if tuple(args) == ("/proc/uptime",):
         return _text(f"{profile.uptime}\n")
+    if tuple(args) == ("/sys/class/power_supply/battery/cycle_count",):
+        cycles = profile.battery.cycle_count
+        return _text(f"{cycles}\n" if cycles is not None else f"cat: {args[0]}: Permission denied\n")
     if len(args) != 1:
         raise _NotEmulated
     directory, _, name = args[0].rpartition("/")
@@ -214,6 +251,7 @@ _PROGRAMS: dict[str, Callable[[DeviceProfile, Sequence[str]], Result]] = {
     "getprop": _getprop,
     "settings": _settings,
     "dumpsys": _dumpsys,
+    "cmd": _cmd,
     "df": _df,
     "pm": _pm,
     "getenforce": _getenforce,

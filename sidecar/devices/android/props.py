@@ -1,0 +1,101 @@
+"""What an Android phone's system properties tell, read the way each generation and vendor writes them.
+
+Props are facts the phone states about itself. Each reader here returns None when no
+prop it knows says anything, and never fills a gap with a guess.
+"""
+
+from __future__ import annotations
+
+Props = dict[str, str]
+
+# The name the phone is sold under, where the vendor states it (first found wins):
+# Xiaomi/Redmi/POCO, then the vendor/odm copies of it, Huawei/Honor, OPPO/OnePlus/realme
+# (ColorOS), vivo, Sony, Asus; Pixels and many others put the sales name in ro.product.model.
+MARKETING_NAME_PROPS = (
+    "ro.product.marketname",
+    "ro.product.vendor.marketname",
+    "ro.product.odm.marketname",
+    "ro.config.marketing_name",
+    "ro.vendor.oplus.market.name",
+    "ro.oppo.market.name",
+    "ro.vivo.market.name",
+    "ro.semc.product.name",
+    "ro.asus.product.mkt_name",
+)
+
+# Verified boot (AVB) colours: green/yellow boot only with a locked bootloader, orange is
+# an unlocked one; red says verification failed and nothing about the lock.
+_LOCKED_BY_BOOT_COLOUR = {"green": True, "yellow": True, "orange": False}
+
+
+def value(props: Props, *keys: str) -> str | None:
+    """The first of ``keys`` that is set to something other than blanks."""
+    for key in keys:
+        found = props.get(key, "").strip()
+        if found:
+            return found
+    return None
+
+
+def sdk(props: Props) -> int | None:
+    try:
+        return int(props.get("ro.build.version.sdk", ""))
+    except ValueError:
+        return None
+
+
+def marketing_name(props: Props) -> str | None:
+    return value(props, *MARKETING_NAME_PROPS)
+
+
+def verified_boot_state(props: Props) -> str | None:
+    state = value(props, "ro.boot.verifiedbootstate")
+    return state.lower() if state else None
+
+
+def bootloader_locked(props: Props) -> bool | None:
+    """From the flash lock, else the vbmeta device state, else the verified boot colour."""
+    flash = value(props, "ro.boot.flash.locked")
+    if flash in ("0", "1"):
+        return flash == "1"
+    device_state = (value(props, "ro.boot.vbmeta.device_state") or "").lower()
+    if device_state in ("locked", "unlocked"):
+        return device_state == "locked"
+    return _LOCKED_BY_BOOT_COLOUR.get(verified_boot_state(props) or "")
+
+
+def encryption(props: Props) -> str | None:
+    """``ro.crypto.state`` and, when encrypted, how: "encrypted (file)", "unencrypted"."""
+    state, kind = value(props, "ro.crypto.state"), value(props, "ro.crypto.type")
+    if state is None:
+        return None
+    return f"{state} ({kind})" if kind and state == "encrypted" else state
+
+
+def adb_tcp_port(props: Props) -> int | None:
+    """The port adbd listens on over the network (``adb tcpip``, or set at boot), if any."""
+    for key in ("service.adb.tcp.port", "persist.adb.tcp.port"):
+        try:
+            port = int(props.get(key, ""))
+        except ValueError:
+            continue
+        if port > 0:
+            return port
+    return None
+
+
+def root_indicators(props: Props) -> list[str]:
+    """What the props themselves say about a rooted or developer build."""
+    found = []
+    if props.get("ro.debuggable") == "1":
+        found.append("ro.debuggable=1")
+    if props.get("ro.secure") == "0":
+        found.append("ro.secure=0 (adbd runs as root)")
+    if "test-keys" in props.get("ro.build.tags", ""):
+        found.append("build signed with test-keys")
+    build_type = props.get("ro.build.type")
+    if build_type in ("userdebug", "eng"):
+        found.append(f"{build_type} build")
+    if verified_boot_state(props) == "orange":
+        found.append("bootloader unlocked (verified boot orange)")
+    return found
