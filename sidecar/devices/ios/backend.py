@@ -21,12 +21,10 @@ class IosDevice:
         self._timeout_s = timeout_s
 
     async def basic(self, report: Report) -> tuple[BasicInfo, list[Warning]]:
-        probe = inspect.Probe(self._lockdown, self._label, self._timeout_s, report)
-        return await inspect.basic(probe), probe.warnings
+        return await inspect.basic(inspect.Probe(self._lockdown, self._label, self._timeout_s, report))
 
     async def deep(self, report: Report) -> tuple[DeepSignals, list[Warning]]:
-        probe = inspect.Probe(self._lockdown, self._label, self._timeout_s, report)
-        return await inspect.deep(probe), probe.warnings
+        return await inspect.deep(inspect.Probe(self._lockdown, self._label, self._timeout_s, report))
 
     async def collect_logs(self, params: LogsCollectParams, log: LogFile, report: Report) -> list[Warning]:
         return await logs.collect(self._lockdown, self._label, self._timeout_s, params, log, report)
