@@ -10,8 +10,7 @@ from pathlib import Path
 
 import msgspec
 
-from .android import PROFILES as ANDROID_PROFILES
-from .android import RunningAdbd, running_adbd
+from .android import RunningAdbd, all_profiles, running_adbd
 from .android.profiles import AuthPolicy
 from .ios import IosHandle, running_ios
 
@@ -36,6 +35,6 @@ def ensure_adb_key(path: Path) -> Path:
 @contextmanager
 def running_lab(adb_key: Path, android_profile: str = "pixel", ios_profile: str = "paired") -> Iterator[Lab]:
     trusted = ensure_adb_key(adb_key).with_suffix(".pub").read_text()
-    android = msgspec.structs.replace(ANDROID_PROFILES[android_profile], auth=AuthPolicy(trusted_keys=(trusted,)))
+    android = msgspec.structs.replace(all_profiles()[android_profile], auth=AuthPolicy(trusted_keys=(trusted,)))
     with running_adbd(android) as adbd, running_ios(ios_profile) as ios:
         yield Lab(adbd, ios, adb_key)

@@ -20,6 +20,13 @@ from .profiles import (
 )
 from .server import RunningAdbd, running_adbd, serve_adbd
 
+
+def all_profiles() -> dict[str, DeviceProfile]:
+    """The hand-made profiles (``pixel``, ``frp``, ``bootloader-unlocked``, ``rooted``) and the zoo of real phones."""
+    from . import zoo
+
+    return {**PROFILES, **zoo.profiles()}
+
 __all__ = [
     "BOOTLOADER_UNLOCKED",
     "FRP_LOCKED",
@@ -34,6 +41,7 @@ __all__ = [
     "Hang",
     "Partition",
     "RunningAdbd",
+    "all_profiles",
     "running_adbd",
     "serve_adbd",
 ]

@@ -55,24 +55,43 @@ class _Request:
     since: datetime | None
 
 
+LOGD_SDK = 21  # Android 5: logd, its crash buffer, -T and comma lists of buffers
+
+
 def logcat(profile: DeviceProfile, args: Sequence[str]) -> LogcatOutput:
+    if profile.sdk < LOGD_SDK and (refusal := _refused_before_logd(args)):
+        return LogcatOutput(refusal, follows=False)
     request = _parse(args, profile.clock.year)
+    if profile.sdk < LOGD_SDK:
+        request = _Request(tuple(b for b in request.buffers if b != "crash"), request.dump, request.tail_count, request.since)
     entries = [e for e in log_entries(profile) if e.buffer in request.buffers]
     if request.since is not None:
         entries = [e for e in entries if e.time >= request.since]
     if request.tail_count is not None:
         entries = entries[-request.tail_count :] if request.tail_count else []
-    lines = list(_with_dividers(entries, divided=len(request.buffers) > 1))
+    device_names = "/dev/log/" if profile.sdk < LOGD_SDK else ""  # the old logcat named buffers by their device
+    lines = list(_with_dividers(entries, divided=len(request.buffers) > 1, prefix=device_names))
     return LogcatOutput("".join(f"{line}\n" for line in lines), follows=not request.dump)
 
 
-def _with_dividers(entries: list[LogEntry], divided: bool) -> Iterator[str]:
+def _refused_before_logd(args: Sequence[str]) -> str | None:
+    """What the /dev/log logcat (Android 4.4 and older) says to what it cannot do: it opens
+    ``/dev/log/<name>`` for each ``-b`` (so ``crash`` and comma lists fail), and has no ``-T``."""
+    for option, value in zip(args, [*args[1:], ""], strict=True):
+        if option == "-T":
+            return "logcat: invalid option -- T\nUsage: logcat [options] [filterspecs]\n"
+        if option == "-b" and value not in ("main", "system", "radio", "events"):
+            return f"Unable to open log device '/dev/log/{value}': No such file or directory\n"
+    return None
+
+
+def _with_dividers(entries: list[LogEntry], divided: bool, prefix: str) -> Iterator[str]:
     # logcat marks where each buffer's output starts, but only when reading several.
     started: set[str] = set()
     for entry in entries:
         if divided and entry.buffer not in started:
             started.add(entry.buffer)
-            yield f"--------- beginning of {entry.buffer}"
+            yield f"--------- beginning of {prefix}{entry.buffer}"
         yield entry.threadtime()
 
 

@@ -83,6 +83,7 @@ class AuthPolicy(msgspec.Struct, frozen=True):
 
 class DeviceProfile(msgspec.Struct, frozen=True, kw_only=True):
     name: str
+    about: str = ""  # one line for people choosing a profile
     props: dict[str, str]
     settings_global: dict[str, str]
     settings_secure: dict[str, str]
@@ -103,6 +104,17 @@ class DeviceProfile(msgspec.Struct, frozen=True, kw_only=True):
     features: tuple[str, ...] = ("cmd",)
     auth: AuthPolicy = AuthPolicy()
     faults: dict[str, Fault] = {}  # keyed by the exact shell command line
+    # Outputs captured from a real phone, served verbatim (``\n`` line ends; the pty of old
+    # generations adds the ``\r``), keyed by the exact shell command line.
+    captured: dict[str, str] = {}
+
+    @property
+    def sdk(self) -> int:
+        """The Android generation (API level) the device behaves as."""
+        try:
+            return int(self.props.get("ro.build.version.sdk", ""))
+        except ValueError:
+            return 34
 
 
 _BUILD_ID = "AP1A.240505.004"
@@ -311,6 +323,7 @@ _PIXEL_SYSTEM_PACKAGES: tuple[str, ...] = (
 
 PIXEL = DeviceProfile(
     name="pixel",
+    about="Pixel 7, Android 14 (hand-made): locked, encrypted, ADB over TCP on",
     props=_PIXEL_PROPS,
     settings_global=_PIXEL_GLOBAL,
     settings_secure=_PIXEL_SECURE,
@@ -335,6 +348,7 @@ PIXEL = DeviceProfile(
 FRP_LOCKED = replace(
     PIXEL,
     name="frp",
+    about="Pixel 7 held by Factory Reset Protection (hand-made)",
     props={**_PIXEL_PROPS, "ro.boot.serialno": "28161FDH2003QD", "ro.serialno": "28161FDH2003QD"},
     settings_global={**_PIXEL_GLOBAL, "device_provisioned": "0", "secure_frp_mode": "1", "boot_count": "2"},
     settings_secure={**_PIXEL_SECURE, "user_setup_complete": "0"},
@@ -348,6 +362,7 @@ FRP_LOCKED = replace(
 BOOTLOADER_UNLOCKED = replace(
     PIXEL,
     name="bootloader-unlocked",
+    about="Pixel 7 with an unlocked bootloader, verified boot orange (hand-made)",
     props={
         **_PIXEL_PROPS,
         "ro.boot.serialno": "28161FDH2005PL",
@@ -365,6 +380,7 @@ BOOTLOADER_UNLOCKED = replace(
 ROOTED = replace(
     BOOTLOADER_UNLOCKED,
     name="rooted",
+    about="Pixel 7 userdebug build: root shell, su, SELinux permissive, crash files readable (hand-made)",
     props={
         **BOOTLOADER_UNLOCKED.props,
         "ro.boot.serialno": "28161FDH2007ZX",

@@ -1,10 +1,22 @@
 """What the emulated device's ``/system/bin/sh -c <command>`` prints, for the read-only commands it knows.
 
 Output mimics a real device byte for byte where it matters to parsers: stdout
-and stderr are merged (the non-shell_v2 ``shell:`` service has one stream),
-lines end in ``\\n`` (no pty). A program the device does not have answers like
-mksh does; a known program called in a way the fake does not emulate says so
-plainly rather than invent an answer.
+and stderr are merged (the non-shell_v2 ``shell:`` service has one stream). A
+profile may carry outputs captured from a real phone (``captured``), served as
+they are. The rest follows the device's generation, taken from its SDK level
+(tests/corpus/android holds the real wording each rule copies):
+
+* Android 6 and older: adbd runs commands on a pty, so lines end in ``\\r\\n``;
+  mksh says ``/system/bin/sh: which: not found`` (there is no ``which``); toolbox
+  ``ls`` says ``<path>: No such file or directory`` and ``opendir failed, Permission denied``;
+* Android 7 on: no pty; toybox (``ls: <path>: ...``, ``which``); mksh says
+  ``inaccessible or not found``;
+* programs arrive with their Android version: ``settings`` (4.2), ``getenforce``
+  (4.3), ``cmd`` (7); before Android 5 logcat has no crash buffer, no ``-T`` and
+  takes no comma lists (see ``logcat``).
+
+A program the device does not have answers like its mksh does; a known program
+called in a way the fake does not emulate says so plainly rather than invent an answer.
 """
 
 from __future__ import annotations
@@ -15,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from .logcat import UnsupportedArguments, logcat
-from .profiles import DeviceProfile
+from .profiles import DeviceProfile, Partition
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +50,15 @@ class _NotEmulated(Exception):
 
 
 def run(profile: DeviceProfile, command: str) -> Result:
+    result = _run(profile, command)
+    if profile.sdk < NO_PTY_SDK:  # the pty's line discipline turns each \n into \r\n
+        return Result(result.output.replace(b"\n", b"\r\n"), result.keeps_running)
+    return result
+
+
+def _run(profile: DeviceProfile, command: str) -> Result:
+    if command in profile.captured:
+        return _text(profile.captured[command])
     try:
         argv = shlex.split(command)
     except ValueError:
@@ -46,12 +67,24 @@ def run(profile: DeviceProfile, command: str) -> Result:
         return _not_emulated(command) if argv is None else Result(b"")
     program = argv[0].rsplit("/", 1)[-1]
     handler = _PROGRAMS.get(program)
-    if handler is None:
-        return Result(f"/system/bin/sh: {argv[0]}: inaccessible or not found\n".encode())
+    if handler is None or profile.sdk < _SINCE_SDK.get(program, 0):
+        return not_found(profile, argv[0])
     try:
         return handler(profile, argv[1:])
     except (_NotEmulated, UnsupportedArguments):
         return _not_emulated(command)
+
+
+def not_found(profile: DeviceProfile, program: str) -> Result:
+    """mksh's words for a program that is not there (they changed with Android 7)."""
+    missing = "not found" if profile.sdk < NO_PTY_SDK else "inaccessible or not found"
+    return _text(f"/system/bin/sh: {program}: {missing}\n")
+
+
+NO_PTY_SDK = 24  # Android 7: adbd stops using a pty for commands, and mksh's wording changes
+TOYBOX_SDK = 24  # Android 7: toybox's ls and which (Android 6 and older: toolbox, and no which)
+# The Android version (SDK level) that brought each program to the shell.
+_SINCE_SDK = {"settings": 17, "getenforce": 18, "cmd": 24, "which": TOYBOX_SDK}
 
 
 def _not_emulated(command: str) -> Result:
@@ -156,6 +189,8 @@ def _cmd(profile: DeviceProfile, args: Sequence[str]) -> Result:
 def _df(profile: DeviceProfile, args: Sequence[str]) -> Result:
     _expect(args, ("-k", profile.data.mount_point), (profile.data.mount_point,))
     d = profile.data
+    if profile.sdk < TOYBOX_SDK:
+        return _text(_toolbox_df(d, args))
     header = ("Filesystem", "1K-blocks", "Used", "Available", "Use%", "Mounted on")
     percent = f"{-(-d.used_kb * 100 // (d.used_kb + d.available_kb))}%"  # df rounds up
     row = (d.device, str(d.size_kb), str(d.used_kb), str(d.available_kb), percent, d.mount_point)
@@ -167,6 +202,20 @@ def _df(profile: DeviceProfile, args: Sequence[str]) -> Result:
         return " ".join([cells[0].ljust(widths[0]), *numbers, cells[5]])
 
     return _text(f"{line(header)}\n{line(row)}\n")
+
+
+def _toolbox_df(d: Partition, args: Sequence[str]) -> str:
+    """toolbox df: no options (``-k`` is taken as a path), sizes rounded to K/M/G, mount point first."""
+
+    def rounded(kib: int) -> str:
+        for unit, size in (("G", 1024**2), ("M", 1024)):
+            if kib >= size:
+                return f"{kib // size}{unit}"
+        return f"{kib}K"
+
+    errors = "".join(f"{arg}: No such file or directory\n" for arg in args if arg.startswith("-"))
+    row = f"{d.mount_point:<22} {rounded(d.size_kb):>6} {rounded(d.used_kb):>6} {rounded(d.available_kb):>6}   4096\n"
+    return "Filesystem             Size   Used   Free   Blksize\n" + errors + row
 
 
 def _pm(profile: DeviceProfile, args: Sequence[str]) -> Result:
@@ -230,14 +279,15 @@ def _ls(profile: DeviceProfile, args: Sequence[str]) -> Result:
         raise _NotEmulated
     path = args[0].rstrip("/") or "/"
     private_dirs = {"/data/anr": profile.anr_files, "/data/tombstones": profile.tombstone_files}
+    toolbox = profile.sdk < TOYBOX_SDK
     if path in private_dirs:
         if not profile.shell_is_root:
-            return _text(f"ls: {args[0]}: Permission denied\n")
+            return _text("opendir failed, Permission denied\n" if toolbox else f"ls: {args[0]}: Permission denied\n")
         return _text("".join(f"{name}\n" for name in sorted(private_dirs[path])))
     if path == profile.su_path:
         return _text(f"{path}\n")
     if path.endswith("/su"):
-        return _text(f"ls: {args[0]}: No such file or directory\n")
+        return _text(f"{args[0]}: No such file or directory\n" if toolbox else f"ls: {args[0]}: No such file or directory\n")
     raise _NotEmulated
 
 
