@@ -3,23 +3,35 @@
 It draws the same :class:`~.view.Document` the HTML and Markdown templates render, so the
 formats carry the same content. Text is set in DejaVu Sans, shipped in ``fonts/``: fpdf2's
 core fonts are Latin-1 only and device strings can be any Unicode (DejaVu's licence allows
-redistribution; see ``fonts/LICENSE``). fpdf2 embeds only the glyphs used. The bytes are the
-same for the same document: the creation date is the report's ``generated_at``, and fpdf2
-derives the file /ID from the content and that date.
+redistribution; see ``fonts/LICENSE``). A character DejaVu lacks (Chinese, Japanese, Korean,
+emoji, ...) is drawn from the font :mod:`.font_fallback` picks, a system font where one has
+it; one that no font has is shown as its code. When the text needs it (:mod:`.shaping`),
+HarfBuzz (uharfbuzz) shapes it: it joins Arabic letters, lays right-to-left runs out right to
+left and draws emoji sequences. fpdf2 embeds only the glyphs used. The bytes are the same for
+the same document and the same fonts: the creation date is the report's ``generated_at``, and
+fpdf2 derives the file /ID from the content and that date.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import dataclasses
+import functools
+import logging
+from collections.abc import Callable, Iterator
 
-from fpdf import FPDF
+from fpdf import FPDF, FPDFException
 from fpdf.enums import XPos, YPos
-from fpdf.fonts import FontFace
+from fpdf.fonts import FontFace, TTFFont
 
+from .font_fallback import FONTS, FallbackChain, fallback_chain, placeholder
+from .shaping import needs_shaping
+from .system_fonts import Face, FontSources, platform_sources
 from .view import SIGNS, Document, Notice, Row, Section, Verdict
 
-FONTS = Path(__file__).with_name("fonts")
+log = logging.getLogger(__name__)
+
 SANS, MONO = "DejaVuSans", "DejaVuSansMono"
+SANS_KEY = SANS.lower()  # fpdf2's key for a family's regular face; the bold one's ends in "B"
 
 INK = (31, 41, 55)
 LABEL = (55, 65, 81)
@@ -34,18 +46,68 @@ GAP = 3.0
 
 
 class _ReportPDF(FPDF):
-    def __init__(self, footer_text: str) -> None:
+    def __init__(self, footer_text: str, sources: FontSources) -> None:
         super().__init__(unit="mm", format="A4")
         self._footer_text = footer_text
         self.add_font(SANS, "", FONTS / "DejaVuSans.ttf")
         self.add_font(SANS, "B", FONTS / "DejaVuSans-Bold.ttf")
         self.add_font(MONO, "", FONTS / "DejaVuSansMono.ttf")
         self.set_fallback_fonts([SANS])  # the mono face lacks some signs
-        self._drawable = _Drawable(set(self.fonts[SANS.lower()].cmap) & set(self.fonts[SANS.lower() + "B"].cmap))
+        self._sources = sources
+        self._fallback: FallbackChain | None = None  # asked for on the first character DejaVu lacks
+        self._families: dict[Face, str] = {}  # fallback faces this document uses -> their fpdf2 family
+        self._drawable = _Drawable(self._shown_as)
+        self.undrawable: set[int] = set()  # characters no font has, shown as their code
 
     def normalize_text(self, text: str) -> str:
         # fpdf2 passes every string it draws or measures through here.
         return super().normalize_text(text.translate(self._drawable))
+
+    def get_fallback_font(self, char: str, style: str = "") -> str | None:
+        # fpdf2 asks for each character the current face lacks. DejaVu Sans first: the mono face
+        # lacks some signs, and the bold face a few characters the regular one has.
+        code = ord(char)
+        for key in (SANS_KEY + style, SANS_KEY):
+            if self._has(key, code):
+                return key
+        return self._fallback_key(code)
+
+    def _has(self, key: str, code: int) -> bool:
+        font = self.fonts.get(key)
+        return isinstance(font, TTFFont) and code in font.cmap
+
+    def _shown_as(self, code: int) -> str | None:
+        """How a character is drawn: ``None`` for itself, else the text that stands in for it."""
+        if code < 0x20 or self._has(SANS_KEY, code) or self._fallback_key(code):
+            return None
+        self.undrawable.add(code)
+        return placeholder(code)
+
+    def _fallback_key(self, code: int) -> str | None:
+        """The font key of the fallback face for ``code``, added to this document on first use."""
+        if self._fallback is None:
+            self._fallback = fallback_chain(self._sources)
+        while (face := self._fallback.face_for(code)) is not None:
+            if face in self._families:
+                return self._families[face]
+            family = f"fallback{len(self._families)}"
+            try:
+                self.add_font(family, "", face.path, collection_font_number=face.index)
+            except Exception as exc:  # a system font fpdf2 cannot embed must not fail the report
+                log.warning("font %s cannot be embedded in a PDF, so it is not used: %s", face.path, exc)
+                self._fallback.refuse(face)
+                continue
+            self._families[face] = family  # a family's key is its name, lowercased
+            self.set_fallback_fonts([SANS, *self._families.values()])
+            return family
+        return None
+
+    def close_fonts(self) -> None:
+        # fpdf2 closes the files of the fonts it embeds as TrueType or CFF, not those of colour
+        # fonts (drawn as Type 3), nor any when drawing fails.
+        for font in self.fonts.values():
+            if isinstance(font, TTFFont):
+                font.close()
 
     def footer(self) -> None:
         self.set_y(-12)
@@ -56,8 +118,26 @@ class _ReportPDF(FPDF):
         self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align="R")
 
 
-def render_pdf(doc: Document) -> bytes:
-    pdf = _ReportPDF(f"Report {doc.report_id} · generated {doc.generated_at}")
+def render_pdf(doc: Document, sources: FontSources | None = None) -> bytes:
+    """The PDF; ``sources`` says where system fonts are looked for (default: this machine's usual places)."""
+    pdf = _ReportPDF(f"Report {doc.report_id} · generated {doc.generated_at}", sources or _platform_sources())
+    try:
+        _draw(pdf, doc)
+        content = bytes(pdf.output())
+    finally:
+        pdf.close_fonts()
+    if pdf.undrawable:
+        shown = " ".join(f"{chr(code)} {placeholder(code) or '(invisible, left out)'}" for code in sorted(pdf.undrawable))
+        log.warning("report %s: no font on this machine has %d character(s), drawn as their codes: %s", doc.report_id, len(pdf.undrawable), shown)
+    return content
+
+
+def _draw(pdf: _ReportPDF, doc: Document) -> None:
+    if needs_shaping(_strings(dataclasses.astuple(doc))):
+        try:
+            pdf.set_text_shaping(True)
+        except FPDFException as exc:  # uharfbuzz missing: still a report, with letters unjoined
+            log.warning("report %s is drawn without text shaping: %s", doc.report_id, exc)
     pdf.set_margins(MARGIN, 16, MARGIN)
     pdf.set_auto_page_break(True, margin=20)
     pdf.set_title(doc.title)
@@ -71,7 +151,20 @@ def render_pdf(doc: Document) -> bytes:
     _highlights(pdf, doc.highlights)
     for section in doc.sections:
         _section(pdf, section)
-    return bytes(pdf.output())
+
+
+@functools.cache
+def _platform_sources() -> FontSources:
+    return platform_sources()
+
+
+def _strings(value: object) -> Iterator[str]:
+    """Every string in a document's nested tuples (``dataclasses.astuple`` of it)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _strings(item)
 
 
 def _header(pdf: FPDF, doc: Document) -> None:
@@ -195,16 +288,16 @@ def _notice(pdf: FPDF, notice: Notice) -> None:
 # ---- primitives
 
 
-class _Drawable(dict[int, int]):
-    """A ``str.translate`` table: characters the bundled faces cannot draw (CJK, emoji) become
-    U+FFFD, so a reader sees that something is there instead of a silent gap."""
+class _Drawable(dict[int, "int | str"]):
+    """A ``str.translate`` table that asks ``shown_as`` about each character once per document."""
 
-    def __init__(self, glyphs: set[int]) -> None:
+    def __init__(self, shown_as: Callable[[int], str | None]) -> None:
         super().__init__()
-        self._glyphs = glyphs
+        self._shown_as = shown_as
 
-    def __missing__(self, code: int) -> int:
-        self[code] = mapped = code if code < 0x20 or code in self._glyphs else 0xFFFD
+    def __missing__(self, code: int) -> int | str:
+        stand_in = self._shown_as(code)
+        self[code] = mapped = code if stand_in is None else stand_in
         return mapped
 
 

@@ -75,8 +75,8 @@ class Document:
     sections: tuple[Section, ...]
 
 
-# C0/C1 controls and bidirectional overrides: invisible, or able to reorder what a reader sees.
-_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# C0/C1 controls and bidirectional marks and overrides: invisible, or able to reorder what a reader sees.
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def displayable(text: str) -> str:

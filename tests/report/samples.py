@@ -123,4 +123,21 @@ def hostile() -> dict[str, Any]:
     return data
 
 
-ALL = {"android": android, "ios": ios, "android_basic_only": android_basic_only, "hostile": hostile}
+# Names people give their phones, in the scripts the reports must draw (issue 10).
+CHINESE, CYRILLIC, ARABIC, EMOJI = "小米手机", "Галина", "هاتف", "Bobby's iPhone 🍎"
+
+
+def scripts() -> dict[str, Any]:
+    """Device strings in Chinese, Cyrillic and Arabic, and with an emoji, where every format shows them."""
+    data = android()
+    data["title"] = EMOJI
+    data["device"].update(manufacturer="Xiaomi", model=f"{CHINESE} 13")
+    data["deep"]["supervision"]["organization_name"] = CYRILLIC
+    data["warnings"] = [
+        {"code": "partial_data", "message": ARABIC, "field": "model_name"},
+        {"code": "partial_data", "message": f"ro.product.marketname is {ARABIC} ({CYRILLIC})", "field": None},
+    ]
+    return data
+
+
+ALL = {"android": android, "ios": ios, "android_basic_only": android_basic_only, "hostile": hostile, "scripts": scripts}

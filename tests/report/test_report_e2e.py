@@ -18,6 +18,8 @@ from sidecar.client import SidecarError, SidecarProcess, development_policy
 
 from ..conftest import PRODUCT_ARGV, REPO, TEST_ARGV
 from . import samples
+from .poppler import logical, pdf_fonts, pdf_text
+from .test_scripts import BUNDLED_FONTS, SCRIPTS, fontconfig_file
 
 pytestmark = pytest.mark.e2e
 
@@ -47,9 +49,9 @@ def reports(tmp_path: Path) -> Path:
 
 
 @contextmanager
-def sidecar_process(tmp_path: Path, argv: list[str], name: str) -> Iterator[SidecarProcess]:
+def sidecar_process(tmp_path: Path, argv: list[str], name: str, env: dict[str, str] | None = None) -> Iterator[SidecarProcess]:
     with open(tmp_path / f"{name}.stderr.log", "wb") as stderr:
-        process = SidecarProcess(argv, stderr=stderr, cwd=str(REPO))
+        process = SidecarProcess(argv, stderr=stderr, cwd=str(REPO), env=env)
     try:
         yield process
     finally:
@@ -89,6 +91,18 @@ def test_the_pdf_is_a_valid_pdf_with_the_reports_text(sidecar) -> None:
     for expected in ("Intake inspection", "Google Pixel 8 Pro · Android 14", "✘ 3 security concerns", "Bootloader ✘ Unlocked",
                      "Security patch level ⚠ 2024-08-05 (27 months old)", "Storage used 94.9 GB (80 %)", "Lines 48,213"):
         assert expected in text, expected
+
+
+def test_a_pdf_draws_every_script_on_a_machine_with_no_fonts(tmp_path: Path, policy: dict) -> None:
+    # The real fontconfig, configured with an empty font folder: the bundled fallbacks must do.
+    (tmp_path / "no-fonts").mkdir()
+    env = {**os.environ, "FONTCONFIG_FILE": str(fontconfig_file(tmp_path, tmp_path / "no-fonts"))}
+    with sidecar_process(tmp_path, PRODUCT_ARGV, "no-fonts", env) as sidecar:
+        sidecar.initialize(policy)
+        artifact = Path(fmt_report(sidecar, "pdf", samples.scripts())["artifact"])
+    text = logical(pdf_text(artifact))
+    assert all(shown in text for shown in SCRIPTS) and "\ufffd" not in text
+    assert pdf_fonts(artifact).items() >= BUNDLED_FONTS.items()
 
 
 def test_device_strings_render_as_text_in_every_format(sidecar) -> None:

@@ -75,6 +75,8 @@ def test_device_strings_lose_controls_and_direction_overrides_but_keep_their_tex
     assert displayable("ABC\u202eFDP.exe") == "ABC[U+202E]FDP.exe"
     assert displayable("a\nb\tc\x00d\x1b") == "a b c[U+0000]d[U+001B]"
     assert displayable("Ωμέγα 株式会社 🚀") == "Ωμέγα 株式会社 🚀"
+    assert displayable("\u061c123\u200f") == "[U+061C]123[U+200F]"  # Arabic letter mark, right-to-left mark
+    assert displayable("Галина هاتف 小米手机") == "Галина هاتف 小米手机"
 
 
 @given(st.text())

@@ -14,6 +14,7 @@ from sidecar.emulate.lab import running_lab
 from ..download.helpers import wait_end
 from ..download.mediaserver import MediaServer, media_bytes
 from ..report import samples
+from ..report.poppler import logical, pdf_text
 
 pytestmark = pytest.mark.e2e
 
@@ -61,6 +62,17 @@ def test_a_report_is_written_in_each_format(runtime_sidecar, tmp_path, fmt, magi
     content = Path(report["artifact"]).read_bytes()
     assert content.lstrip().startswith(magic) and report["bytes"] == len(content)
     assert Path(report["artifact"]).parent == tmp_path / "roots" / "reports"
+
+
+def test_a_pdf_report_draws_every_script_with_the_bundled_fonts_and_shaping(runtime_sidecar, tmp_path) -> None:
+    # The CJK and emoji fallbacks and uharfbuzz are in the runtime: Chinese (no system font has it
+    # here), Cyrillic, Arabic in reading order (shaped) and an emoji come back from the PDF.
+    initialize(runtime_sidecar, tmp_path)
+    report = runtime_sidecar.request("report/format", {"report_id": "scripts", "format": "pdf", "data": samples.scripts()})
+    text = logical(pdf_text(Path(report["artifact"])))
+    for shown in (samples.CHINESE, samples.CYRILLIC, samples.ARABIC, "🍎"):
+        assert shown in text, shown
+    assert "\ufffd" not in text
 
 
 def test_a_file_downloads_from_a_local_http_server(runtime_sidecar, tmp_path) -> None:
