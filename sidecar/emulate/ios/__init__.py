@@ -12,6 +12,7 @@ from sidecar.emulate.ios.profiles import (
     SUPERVISED_MDM,
     UNPAIRED,
     DeviceProfile,
+    describe,
     get_profile,
 )
 from sidecar.emulate.ios.record import Received, read_record
@@ -25,6 +26,7 @@ __all__ = [
     "DeviceProfile",
     "IosHandle",
     "Received",
+    "describe",
     "get_profile",
     "read_record",
     "running_ios",

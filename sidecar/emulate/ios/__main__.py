@@ -14,12 +14,14 @@ from pathlib import Path
 import anyio
 
 from sidecar.emulate.ios.harness import serve_ios
-from sidecar.emulate.ios.profiles import PROFILES
+from sidecar.emulate.ios.profiles import PROFILES, describe
 
 
 def _parse() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m sidecar.emulate.ios", description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="paired")
+    profiles = "\n".join(f"  {name:28} {line}" for name, line in describe().items())
+    parser = argparse.ArgumentParser(prog="python -m sidecar.emulate.ios", description=__doc__.splitlines()[0],
+                                     epilog=f"profiles:\n{profiles}", formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", choices=list(PROFILES), default="paired", metavar="NAME")
     parser.add_argument("--record", type=Path, help="append every received request to this JSON-lines file")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")
     return parser.parse_args()

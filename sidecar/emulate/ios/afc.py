@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from enum import IntEnum
 
 from sidecar.emulate.ios.device import Channel, EmulatedDevice
-from sidecar.emulate.ios.profiles import CrashFile
+from sidecar.emulate.ios.profile import CrashFile
 from sidecar.emulate.ios.record import Received
 from sidecar.emulate.ios.wire import (
     AfcDecoder,

@@ -17,7 +17,7 @@ from typing import Any
 
 from anyio.abc import ByteStream
 
-from sidecar.emulate.ios.profiles import DeviceProfile
+from sidecar.emulate.ios.profile import DeviceProfile
 from sidecar.emulate.ios.record import Received, Recorder
 from sidecar.emulate.ios.wire import PlistMessageDecoder, encode_plist_message
 

@@ -32,7 +32,6 @@ MC_REFUSAL = {
     }],
 }
 POWER_SOURCE_CLASS = "IOPMPowerSource"
-POWER_SOURCE_NAME = "AppleSmartBattery"
 
 
 def _record(device: EmulatedDevice, service: str, request: str, *, argument: str | None = None,
@@ -46,21 +45,23 @@ async def serve_diagnostics(channel: Channel, device: EmulatedDevice) -> None:
     while True:
         request = await channel.receive_plist()
         name = str(request.get("Request"))
-        entry = request.get("EntryClass") or request.get("EntryName")
         refused = name not in ("IORegistry", "Goodbye")
-        _record(device, DIAGNOSTICS, name, argument=entry, refused=refused)
+        _record(device, DIAGNOSTICS, name, argument=request.get("EntryClass") or request.get("EntryName"), refused=refused)
         if refused:
             await channel.send_plist({"Status": "Failure"})
         elif name == "Goodbye":
             await channel.send_plist({"Status": "Success"})
             return
         else:
-            await channel.send_plist(_ioregistry(device, entry))
+            await channel.send_plist(_ioregistry(device, request.get("EntryClass"), request.get("EntryName")))
 
 
-def _ioregistry(device: EmulatedDevice, entry: str | None) -> dict[str, Any]:
-    # An entry the device lacks comes back empty, not as a failure: clients fall back on that.
-    found = device.profile.battery if entry in (POWER_SOURCE_CLASS, POWER_SOURCE_NAME) else {}
+def _ioregistry(device: EmulatedDevice, ioclass: str | None, name: str | None) -> dict[str, Any]:
+    # An entry the device lacks comes back empty, not as a failure, as devices answer it.
+    profile = device.profile
+    by_class = ioclass == POWER_SOURCE_CLASS and profile.power_source_by_class
+    by_name = name == profile.power_source
+    found = profile.battery if (ioclass or name) and (ioclass is None or by_class) and (name is None or by_name) else {}
     return {"Status": "Success", "Diagnostics": {"IORegistry": dict(found)}}
 
 

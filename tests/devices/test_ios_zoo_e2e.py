@@ -1,0 +1,102 @@
+"""Every iPhone of the iOS zoo (emulated from real captures) through the real sidecar, end to end:
+pymobiledevice3 over the emulated usbmux/lockdown wire, then parsing and assembly.
+
+The values are checked against what a technician read in the same captures (the corpus's
+``.expect.json``, found through each profile's ``captures``), and against the facts each profile
+states about itself below, so the zoo proves the whole path on real output.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from sidecar.devices.findings import NOT_APPLICABLE
+from sidecar.emulate.ios.zoo import ZOO
+
+from .conftest import ios_ref
+from .ios_corpus import ROOT
+from .test_devices_e2e import assert_ios_read_only, fields_warned
+
+pytestmark = pytest.mark.e2e
+
+# What each profile is, beyond its samples (see sidecar/emulate/ios/zoo.py): Find My, management.
+STATED: dict[str, dict[str, Any]] = {
+    "iphone6plus-ios12": {"activation_locked": None, "mdm_enrolled": False,
+                          "supervision": {"supervised": False, "mdm_enrolled": False, "organization_name": None, "profile_count": 0}},
+    "iphone12-ios18-supervised": {"activation_locked": None, "mdm_enrolled": None,
+                                  "supervision": {"supervised": True, "mdm_enrolled": None, "organization_name": "Example Repair Lab", "profile_count": 1}},
+    "iphone16plus-ios26": {"activation_locked": True, "mdm_enrolled": False,
+                           "supervision": {"supervised": False, "mdm_enrolled": False, "organization_name": None, "profile_count": 0}},
+}
+
+
+def test_the_ios_zoo_spans_the_generations_it_was_built_from() -> None:
+    versions = {profile.values["ProductVersion"].split(".")[0] for profile in ZOO}
+    assert len(ZOO) >= 4 and versions >= {"12", "13", "18", "26"}
+    assert any(not profile.paired for profile in ZOO) and set(STATED) == {p.name for p in ZOO if p.paired}
+
+
+@pytest.mark.parametrize("profile", [p for p in ZOO if p.paired], ids=lambda p: p.name)
+def test_a_paired_zoo_iphone_is_inspected_as_its_captures_read(device_sidecar, ios, profile) -> None:
+    iphone = ios(profile.name)
+    identity, battery, storage = (_expect(profile, part) for part in ("values", "battery", "disk_usage"))
+    stated = STATED[profile.name]
+    basic = device_sidecar.request("inspect/basic", ios_ref(iphone))
+    data = basic["data"]
+    assert {key: data[key] for key in identity["identity"]} == identity["identity"]
+    assert data["battery_level"] == battery["battery"]["level"]
+    assert (data["activation_locked"], data["mdm_enrolled"]) == (stated["activation_locked"], stated["mdm_enrolled"])
+    deep = device_sidecar.request("inspect/deep", ios_ref(iphone))["data"]
+    health = battery["battery"]["health_percent"]
+    assert deep["battery"] == {key: value for key, value in battery["battery"].items() if key != "health_percent"} | {
+        "health": None if health is None else f"{health}% of design capacity"}
+    assert deep["storage"] == storage["storage"]
+    assert {key: deep["supervision"][key] for key in stated["supervision"]} == stated["supervision"]
+    assert deep["encryption"] == "data protection (always on)"
+    assert_ios_read_only(iphone)
+
+
+@pytest.mark.parametrize("profile", ZOO, ids=lambda p: p.name)
+def test_every_null_of_a_zoo_iphone_is_named_in_its_warnings(device_sidecar, ios, profile) -> None:
+    iphone = ios(profile.name)
+    for method in ("inspect/basic", "inspect/deep"):
+        result = device_sidecar.request(method, ios_ref(iphone))
+        nulls = [field for field, value in _flatten(result["data"]).items() if value is None]
+        unexplained = [f for f in nulls if f not in NOT_APPLICABLE["ios"] and not _explained(f, fields_warned(result))]
+        assert unexplained == [], (method, unexplained, result["warnings"])
+    assert_ios_read_only(iphone)
+
+
+def test_an_unpaired_zoo_iphone_gives_its_public_identity_and_says_why_the_rest_is_missing(device_sidecar, ios) -> None:
+    (profile,) = [p for p in ZOO if not p.paired]
+    iphone = ios(profile.name)
+    result = device_sidecar.request("inspect/basic", ios_ref(iphone))
+    expected = _expect(profile, "values")["identity"] | {"serial": None}
+    assert {key: result["data"][key] for key in expected} == expected
+    not_paired = {w.get("field") for w in result["warnings"] if w["code"] == "not_paired"}
+    assert {"serial", "activation_locked", "battery_level", "mdm_enrolled"} <= not_paired
+    assert not any(r.request in ("Pair", "StartService", "StartSession") for r in iphone.received)
+    assert_ios_read_only(iphone)
+
+
+def _expect(profile: Any, part: str) -> dict:
+    sample = profile.captures[part]
+    return json.loads((ROOT / f"{sample.rsplit('.', 1)[0]}.expect.json").read_text(encoding="utf-8"))
+
+
+def _flatten(data: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + key] = value
+    return flat
+
+
+def _explained(field: str, warned: set) -> bool:
+    parts = field.split(".")
+    return any(".".join(parts[: i + 1]) in warned for i in range(len(parts)))
