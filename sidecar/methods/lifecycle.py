@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Annotated
 
 import msgspec
@@ -19,6 +20,10 @@ log = logging.getLogger(__name__)
 table = MethodTable()
 
 
+# The largest process id the platform can have: pid_t is a signed 32-bit int on POSIX, a DWORD on Windows.
+PID_MAX = 2**32 - 1 if sys.platform == "win32" else 2**31 - 1
+
+
 class ClientInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: str
     version: str
@@ -27,7 +32,7 @@ class ClientInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class InitializeParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     protocol_version: int
     client: ClientInfo
-    host_pid: Annotated[int, msgspec.Meta(ge=1)]
+    host_pid: Annotated[int, msgspec.Meta(ge=1, le=PID_MAX)]
     policy: Policy
     log_level: logs.LogLevel | None = None
     config: HostConfig = HostConfig()

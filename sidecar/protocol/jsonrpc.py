@@ -7,6 +7,8 @@ Parsing follows the specification to the letter:
 * only a *missing* ``id`` makes a notification; ``"id": null`` is a request;
 * ids are strings or integers (or null) and are echoed with their type;
 * a bad envelope is -32600 and echoes the id when the id itself was well-formed;
+* a batch longer than the limit (the server's in-flight bound) is one -32600 with id null,
+  so the answers to one frame stay bounded;
 * a payload nested deeper than the decoder allows (about 900 levels: msgspec stops at
   Python's recursion limit) is -32600 with id null, never an exception.
 
@@ -91,10 +93,10 @@ _decode_any = msgspec.json.Decoder().decode
 _encoder = msgspec.json.Encoder()
 
 
-def parse(payload: bytes) -> Parsed:
-    """Parse one frame's payload into messages. Never raises."""
+def parse(payload: bytes, max_batch: int = 1024) -> Parsed:
+    """Parse one frame's payload into messages (a batch of at most ``max_batch``). Never raises."""
     try:
-        return _parse(payload)
+        return _parse(payload, max_batch)
     except RecursionError:
         return _single(Invalid(None, too_deep()))
 
@@ -103,7 +105,7 @@ def too_deep() -> RpcError:
     return RpcError("invalid_request", "the message is nested too deeply to decode", "Send JSON nested fewer than a few hundred levels deep.")
 
 
-def _parse(payload: bytes) -> Parsed:
+def _parse(payload: bytes, max_batch: int) -> Parsed:
     if not payload.isascii():
         try:
             payload.decode("utf-8")
@@ -117,6 +119,9 @@ def _parse(payload: bytes) -> Parsed:
         return _single(Invalid(None, RpcError("parse_error", f"payload is not JSON: {exc}")))
     if not items:
         return _single(Invalid(None, RpcError("invalid_request", "an empty batch is not a valid request")))
+    if len(items) > max_batch:
+        return _single(Invalid(None, RpcError("invalid_request", f"a batch of {len(items)} messages is over the limit of {max_batch}",
+                                              f"Send at most {max_batch} messages per batch.")))
     return Parsed([_parse_one(bytes(item)) for item in items], batch=True)
 
 

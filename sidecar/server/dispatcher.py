@@ -116,7 +116,7 @@ class Dispatcher:
             self.send_response(None, jsonrpc.encode_error(None, _internal("handling a frame")))
 
     def _handle_frame(self, payload: bytes) -> None:
-        parsed = jsonrpc.parse(payload)
+        parsed = jsonrpc.parse(payload, self._max_accepted)
         reply = _Reply(self, parsed.batch)
         for message in parsed.messages:
             if isinstance(message, Call):
@@ -274,10 +274,14 @@ class Dispatcher:
         self._writer.send_nowait(payload)
 
     def send_batch(self, parts: list[tuple[RequestId, bytes]]) -> None:
+        """The batch's answers in one frame; over the limit, an error per member; if even that is
+        over it (a small limit), one error for the whole batch. No frame out exceeds the limit."""
         payload = jsonrpc.encode_batch([part for _, part in parts])
         if len(payload) > self._max_frame:
             error = _too_large(len(payload), self._max_frame)
             payload = jsonrpc.encode_batch([jsonrpc.encode_error(request_id, error) for request_id, _ in parts])
+            if len(payload) > self._max_frame:
+                payload = jsonrpc.encode_error(None, error)
         self._writer.send_nowait(payload)
 
 

@@ -60,8 +60,8 @@ def pid_alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # exists, owned by someone else
-        return True
+    except (PermissionError, OverflowError, OSError):  # exists but not ours; or a pid this check cannot judge
+        return True  # never end the sidecar on a doubt: the parent-death signals still stand
     return True
 
 

@@ -14,6 +14,7 @@ import time
 import pytest
 
 from sidecar.client import SidecarError
+from sidecar.server.host_watch import POLL_INTERVAL, pid_alive
 
 from ..conftest import PRODUCT_ARGV, REPO
 
@@ -213,6 +214,21 @@ def test_sidecar_exits_when_the_host_pid_it_was_given_dies(spawn, policy) -> Non
     stand_in_host.kill()
     stand_in_host.wait()
     assert sidecar.proc.wait(EXIT_TIMEOUT) == 0
+
+
+@pytest.mark.parametrize("host_pid", [2**31, 2**63, 0, -1])
+def test_a_host_pid_no_process_can_have_is_invalid_params_and_the_sidecar_stays(spawn, policy, host_pid) -> None:
+    sidecar = spawn(product=True)
+    with pytest.raises(SidecarError) as refused:
+        sidecar.request("initialize", {"protocol_version": 1, "client": {"name": "t", "version": "1"}, "host_pid": host_pid, "policy": policy})
+    assert refused.value.kind == "invalid_params" and "host_pid" in refused.value.data["message"]
+    time.sleep(2 * POLL_INTERVAL)  # the host watch polls this often: it must not have died on the value
+    assert sidecar.proc.poll() is None and sidecar.request("health")["status"] == "ok"
+
+
+def test_the_host_watch_never_fails_on_an_odd_pid() -> None:
+    for pid in (2**31, 2**63, 2**70):
+        assert pid_alive(pid) in (True, False)
 
 
 def test_stray_stdout_writes_in_a_handler_never_corrupt_the_stream(sidecar, tmp_path) -> None:

@@ -205,6 +205,42 @@ def test_batch_response_over_the_frame_limit_fails_each_member_clearly(sidecar_s
     assert all(error_kind(item) == "response_too_large" for item in reply)
 
 
+def read_frame_raw(sidecar) -> bytes:
+    """One frame straight off the pipe, whatever its size (the client's decoder would drop an oversized one)."""
+    header = sidecar.proc.stdout.read(4)
+    return sidecar.proc.stdout.read(int.from_bytes(header, "big"))
+
+
+def test_no_frame_out_exceeds_the_limit_even_when_a_batch_of_errors_would(sidecar_small_frames) -> None:
+    sidecar = sidecar_small_frames
+    sidecar.send([rpc("test/blob", n, size=3000) for n in range(50)])  # 50 errors alone are over 4 KiB
+    payload = read_frame_raw(sidecar)
+    reply = json.loads(payload)
+    assert len(payload) <= 4096 and reply["id"] is None and error_kind(reply) == "response_too_large"
+    sidecar.send(rpc("health", "after"))
+    assert json.loads(read_frame_raw(sidecar))["id"] == "after"
+
+
+def test_a_batch_longer_than_the_in_flight_bounds_is_refused_whole(spawn, policy) -> None:
+    sidecar = spawn("--max-inflight", "2", "--max-queue", "3")
+    sidecar.initialize(policy)
+    sidecar.send([rpc("test/echo", n, value=n) for n in range(6)])
+    reply = sidecar.read_message()
+    assert isinstance(reply, dict) and reply["id"] is None and reply["error"]["code"] == -32600 and "limit of 5" in reply["error"]["data"]["message"]
+    sidecar.send([rpc("test/echo", n, value=n) for n in range(5)])
+    assert sorted(item["result"] for item in sidecar.read_message()) == [0, 1, 2, 3, 4]
+
+
+def test_a_huge_batch_of_cheap_calls_gets_one_small_answer_under_the_default_limit(spawn) -> None:
+    sidecar = spawn()
+    members = b",".join([b'{"jsonrpc":"2.0","method":"health","id":1}'] * 60_000)  # 2.6 MiB: answered with 18 MiB before
+    sidecar.send_payload(b"[" + members + b"]")
+    payload = read_frame_raw(sidecar)
+    assert len(payload) < 1024 and json.loads(payload)["error"]["code"] == -32600
+    sidecar.send(rpc("health", 2))
+    assert json.loads(read_frame_raw(sidecar))["id"] == 2
+
+
 @pytest.fixture
 def sidecar_small_frames(spawn, policy):
     process = spawn("--max-frame-bytes", "4096")
