@@ -1,39 +1,64 @@
-"""``devices/list``: what is connected, per backend, without failing the whole call for one backend."""
+"""``devices/list``: what is connected, per backend, without failing the whole call for one backend.
+
+Android phones are listed by the user's adb server when one runs (it owns their USB
+interfaces), else found on USB with libusb; the TCP endpoints the host names are tried
+directly; iOS devices come from usbmuxd. Every entry carries the hints that reach it.
+A backend that cannot be used is a warning, never a failed call.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Awaitable, Iterable
 
 import anyio
 
-from ..protocol.errors import RpcError
-from .android import commands, parse
-from .android.adb import Unauthorized, open_session
-from .ios.lockdown import open_lockdown, step, usbmux_address
 from ..backends import load
+from ..protocol.errors import RpcError
 from ..server.session import HostConfig
-from .types import ConnectionHints, DeviceRef, DevicesListParams, DeviceSummary, Warning
+from .android import presence as android
+from .android.adb import configured_server
+from .android.adbserver import client as adb_server
+from .android.adbserver.address import ServerAddress
+from .types import DevicesListParams, DeviceSummary, Warning
 
 log = logging.getLogger(__name__)
 
+Listing = tuple[list[DeviceSummary], list[Warning]]
 
-async def list_devices(params: DevicesListParams, config: HostConfig) -> tuple[list[DeviceSummary], list[Warning]]:
-    found: list[DeviceSummary] = []
+
+async def list_devices(params: DevicesListParams, config: HostConfig, lock: android.Lock) -> Listing:
+    parts: list[Listing] = []
     warnings: list[Warning] = []
-    android, ios = _loads("adb_shell", warnings), _loads("pymobiledevice3", warnings)
+    has_android, has_ios = loads("adb_shell", warnings), loads("pymobiledevice3", warnings)
+
     async with anyio.create_task_group() as tg:
-        for address in params.android_tcp if android else ():
-            ref = DeviceRef(device_id=address, platform="android", hints=ConnectionHints(connection="tcp", address=address))
-            tg.start_soon(_android_summary, ref, config, found)
-        if android:
-            tg.start_soon(_android_usb, config, found, warnings)
-        if ios:
-            tg.start_soon(_ios, params.usbmux_address, config, found, warnings)
-    return sorted(found, key=lambda d: (d.platform, d.device_id)), warnings
+        if has_android:
+            tg.start_soon(_into, parts, android_listing(config, lock, android.Seen()))
+            tg.start_soon(_into, parts, tcp_listing(params.android_tcp, config, android.Seen()))
+        if has_ios:
+            tg.start_soon(_into, parts, ios_listing(params.usbmux_address, config))
+    return merge(parts, warnings)
 
 
-def _loads(backend: str, warnings: list[Warning]) -> bool:
+async def _into(parts: list[Listing], listing: Awaitable[Listing]) -> None:
+    parts.append(await listing)
+
+
+def merge(parts: Iterable[Listing], warnings: list[Warning] | None = None) -> Listing:
+    """One list: sorted, and a device reached both through the adb server and directly shown once (the server's)."""
+    by_id: dict[tuple[str, str], DeviceSummary] = {}
+    all_warnings = list(warnings or ())
+    for devices, part_warnings in parts:
+        all_warnings += part_warnings
+        for device in devices:
+            key = (device.platform, device.device_id)
+            if key not in by_id or device.hints.adb_server:
+                by_id[key] = device
+    return sorted(by_id.values(), key=lambda d: (d.platform, d.device_id)), all_warnings
+
+
+def loads(backend: str, warnings: list[Warning]) -> bool:
     """Whether ``backend`` loads; if not, the devices it serves are listed as a warning instead."""
     try:
         load(backend)
@@ -43,54 +68,39 @@ def _loads(backend: str, warnings: list[Warning]) -> bool:
     return True
 
 
-async def _android_summary(ref: DeviceRef, config: HostConfig, found: list[DeviceSummary]) -> None:
-    connection = ref.hints.connection
+def server_address(config: HostConfig) -> tuple[ServerAddress | None, list[Warning]]:
     try:
-        async with open_session(ref, config) as session:
-            props = parse.getprop_listing(await session.run(commands.GETPROP_ALL))
+        return configured_server(config), []
     except RpcError as error:
-        state = "unauthorized" if isinstance(error, Unauthorized) else "offline"
-        found.append(DeviceSummary(ref.device_id, "android", connection, None, None, state))
-        return
-    found.append(DeviceSummary(ref.device_id, "android", connection, props.get("ro.product.model"), props.get("ro.build.version.release"), "ready"))
+        return None, [Warning("backend_unavailable", f"{error.data.message}; Android phones on USB are reached directly")]
 
 
-async def _android_usb(config: HostConfig, found: list[DeviceSummary], warnings: list[Warning]) -> None:
+async def android_listing(config: HostConfig, lock: android.Lock, seen: android.Seen) -> Listing:
+    """Through the adb server when one answers, else libusb."""
+    address, warnings = server_address(config)
+    if address is not None:
+        try:
+            listed = await adb_server.devices(address, config.device_timeout_s)
+        except adb_server.NoServer:
+            pass  # the usual case on a PC without Android tools: go direct, silently
+        except (adb_server.ServerRefused, adb_server.ServerLost) as exc:
+            warnings.append(Warning("backend_unavailable", f"the adb server at {address.spec} did not list its devices ({exc})"))
+            return [], warnings
+        else:
+            return await android.from_server(listed, address, config, seen), warnings
+    devices, usb_warnings = await android.from_usb(config, seen, lock)
+    return devices, warnings + usb_warnings
+
+
+async def tcp_listing(addresses: list[str], config: HostConfig, seen: android.Seen) -> Listing:
+    return await android.from_tcp(addresses, config, seen), []
+
+
+async def ios_listing(address_hint: str | None, config: HostConfig) -> Listing:
+    from .ios import presence as ios
+
     try:
-        serials = await anyio.to_thread.run_sync(_usb_serials)
-    except (ImportError, OSError) as exc:
-        warnings.append(Warning("backend_unavailable", f"Android over USB is unavailable here (libusb: {exc})"))
-        return
-    for serial in serials:
-        await _android_summary(DeviceRef(device_id=serial, platform="android"), config, found)
-
-
-def _usb_serials() -> list[str]:
-    from adb_shell.transport.usb_transport import UsbTransport  # needs libusb1; imported on first use
-
-    return [transport.serial_number for transport in UsbTransport.find_all_adb_devices()]
-
-
-async def _ios(address_hint: str | None, config: HostConfig, found: list[DeviceSummary], warnings: list[Warning]) -> None:
-    from pymobiledevice3.usbmux import list_devices as usbmux_devices
-
-    address = usbmux_address(address_hint)
-    try:
-        devices = await step(usbmux_devices(usbmux_address=address), "usbmuxd", min(5.0, config.device_timeout_s))
-    except RpcError as error:
-        warnings.append(Warning("backend_unavailable", f"iOS devices cannot be listed: no usbmuxd reachable ({error.data.message})"))
-        return
-    for device in devices:
-        found.append(await _ios_summary(device, address, config))
-
-
-async def _ios_summary(device: Any, address: str | None, config: HostConfig) -> DeviceSummary:
-    connection = "usb" if getattr(device, "connection_type", "USB") == "USB" else "tcp"
-    ref = DeviceRef(device_id=device.serial, platform="ios", hints=ConnectionHints(connection="usb", usbmux_address=address))
-    try:
-        async with open_lockdown(ref, config) as lockdown:
-            values = await step(lockdown.get_value(), device.serial, config.device_timeout_s)
-            state = "ready" if lockdown.paired else "unpaired"
-    except RpcError:
-        return DeviceSummary(device.serial, "ios", connection, None, None, "offline")
-    return DeviceSummary(device.serial, "ios", connection, values.get("ProductType"), values.get("ProductVersion"), state)
+        attached = await ios.attached(address_hint, min(5.0, config.device_timeout_s))
+    except ios.NoUsbmuxd as exc:
+        return [], [ios.no_usbmuxd_warning(exc)]
+    return await ios.summaries(attached, address_hint, config, {}), []

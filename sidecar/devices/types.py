@@ -33,12 +33,25 @@ class Warning(msgspec.Struct, frozen=True, omit_defaults=True):
     field: str | None = None
 
 
+AdbServerSocket = named("AdbServerSocket", Annotated[str, msgspec.Meta(
+    pattern=r"^tcp:(([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]):)?[0-9]{1,5}$|^localabstract:[A-Za-z0-9._/\-]{1,100}$|^local(filesystem)?:/[A-Za-z0-9._/\-]{1,200}$",
+    description="an adb server's socket, as adb writes it: tcp:5037, tcp:HOST:PORT, localabstract:NAME, localfilesystem:PATH",
+)])
+
+
 class ConnectionHints(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """How to reach the device. Android over TCP needs ``address``; iOS may name a usbmuxd at ``usbmux_address``."""
+    """How to reach the device; ``devices/list`` gives them, and the device methods take them back verbatim.
+
+    * ``adb_server``: through the adb server at that socket (the device id is its serial there);
+    * else Android ``connection: "tcp"`` with ``address``: directly to adbd at that address;
+    * else Android ``connection: "usb"``: through the adb server if one runs, else directly over USB;
+    * iOS: through usbmuxd, at ``usbmux_address`` when it is not at its default socket.
+    """
 
     connection: Connection = "usb"
     address: HostPort | None = None
     usbmux_address: HostPort | None = None
+    adb_server: AdbServerSocket | None = None
 
 
 class DeviceRef(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -55,18 +68,56 @@ class DevicesListParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
     usbmux_address: HostPort | None = None
 
 
+DeviceState = named("DeviceState", Literal[
+    "ready",  # inspection works
+    "unauthorized",  # Android: "Allow USB debugging?" not accepted; iOS: "Trust This Computer?" not accepted
+    "unpaired",  # iOS: no pair record for this host (public values only)
+    "no_permission",  # this user may not open the USB device (Linux udev rules)
+    "busy",  # another program holds the device's debugging interface
+    "offline",  # present but not answering, or in a mode without a shell (recovery, sideload, bootloader...)
+])
+
+
 class DeviceSummary(msgspec.Struct, frozen=True):
+    """One device, and the ``hints`` that reach it (pass them back verbatim to ``inspect/*`` and ``logs/collect``).
+
+    ``model`` and ``os_version`` are read from a ``ready`` device, else null. ``state_detail`` is the
+    backend's own words when they say more than ``state`` (adb's "recovery", "authorizing", the udev hint...).
+    """
+
     device_id: str
     platform: Platform
     connection: Connection
     model: str | None
     os_version: str | None
-    state: Literal["ready", "unauthorized", "unpaired", "offline"]
+    state: DeviceState
+    hints: ConnectionHints = ConnectionHints()
+    state_detail: str | None = None
 
 
 class DevicesListResult(msgspec.Struct, frozen=True):
     devices: list[DeviceSummary]
     warnings: list[Warning]
+
+
+# ---- devices/watch
+
+
+class DevicesWatchParams(DevicesListParams, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """Watch what ``devices/list`` would list; the lists come as ``$/progress`` reports on ``progress_token``."""
+
+    progress_token: ProgressToken
+
+
+class DevicesWatchReport(msgspec.Struct, frozen=True):
+    """The ``detail`` of each ``devices/watch`` progress report: the full current list (never a diff)."""
+
+    devices: list[DeviceSummary]
+    warnings: list[Warning]
+
+
+class DevicesWatchResult(msgspec.Struct, frozen=True):
+    """Never sent: ``devices/watch`` runs until cancelled, and is then answered -32800."""
 
 
 # ---- inspect/basic

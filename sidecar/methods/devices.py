@@ -1,4 +1,4 @@
-"""Device methods: devices/list, inspect/basic, inspect/deep, logs/collect. Read-only, always.
+"""Device methods: devices/list, devices/watch, inspect/basic, inspect/deep, logs/collect. Read-only, always.
 
 Android goes through the allowlisted adb session, iOS through read-only lockdown
 calls; both backends are imported on first use. Operations on one device are
@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio
 import msgspec
 
 from ..backends import load
@@ -21,6 +22,9 @@ from ..devices.types import (
     DeviceRef,
     DevicesListParams,
     DevicesListResult,
+    DevicesWatchParams,
+    DevicesWatchReport,
+    DevicesWatchResult,
     InspectBasicResult,
     InspectDeepResult,
     InspectParams,
@@ -37,11 +41,28 @@ _CLIENTS = {"android": "adb_shell", "ios": "pymobiledevice3"}  # the backend eac
 
 @table.method("devices/list", requires=("device.inspect",))
 async def devices_list(ctx: RequestContext, params: DevicesListParams) -> DevicesListResult:
-    """Devices on USB (Android via libusb, iOS via usbmuxd) and the Android TCP endpoints given."""
+    """Connected devices with the hints that reach them: Android through the adb server (else USB), the Android TCP endpoints given, iOS through usbmuxd."""
     from ..devices.discovery import list_devices
 
-    devices, warnings = await list_devices(params, ctx.server.session.host_config)
+    devices, warnings = await list_devices(params, ctx.server.session.host_config, _usb_lock(ctx))
     return DevicesListResult(devices, warnings)  # device ids address devices, so they are never redacted
+
+
+@table.method("devices/watch", requires=("device.inspect",), progress=DevicesWatchReport)
+async def devices_watch(ctx: RequestContext, params: DevicesWatchParams) -> DevicesWatchResult:
+    """Report the full device list (a DevicesWatchReport in each $/progress report's detail) now and on every change, until cancelled (-32800)."""
+    from ..devices.watch import watch
+
+    def report(current: DevicesWatchReport) -> None:
+        ctx.report(message=f"{len(current.devices)} devices", detail=msgspec.to_builtins(current))
+
+    await watch(params, ctx.server.session.host_config, _usb_lock(ctx), report)
+
+
+def _usb_lock(ctx: RequestContext) -> Callable[[str], anyio.Lock]:
+    """Listing opens a directly attached Android device, as inspection does: one at a time per device."""
+    locks = ctx.server.service(DeviceLocks)
+    return lambda serial: locks.lock("android", serial)
 
 
 @table.method("inspect/basic", requires=("device.inspect",))

@@ -39,6 +39,10 @@ ErrorKind = named("ErrorKind", Literal[
     "unsupported_protocol",
     "download_failed",
     "already_exists",
+    "device_unauthorized",  # the phone has not accepted this computer ("Allow USB debugging?", "Trust This Computer?")
+    "device_busy",  # another program holds the phone's debugging interface
+    "usb_permission_denied",  # this user may not open the USB device (Linux: udev rules)
+    "device_refused",  # the device answered a read with a refusal (e.g. an old logcat that rejects the request)
 ])
 
 PARSE_ERROR = -32700
@@ -72,6 +76,10 @@ ERROR_CODES: dict[str, int] = {
     "unsupported_protocol": -32012,
     "download_failed": -32013,
     "already_exists": -32014,
+    "device_unauthorized": -32015,
+    "device_busy": -32016,
+    "usb_permission_denied": -32017,
+    "device_refused": -32018,
 }
 
 # The short ``error.message`` the JSON-RPC spec expects, per code; details go in data.message.

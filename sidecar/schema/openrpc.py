@@ -91,6 +91,8 @@ def _types_of(specs: list[MethodSpec]) -> tuple[type, ...]:
         seen.setdefault(spec.params_type)
         if spec.result_type is not None:
             seen.setdefault(spec.result_type)
+        if spec.progress_type is not None:
+            seen.setdefault(spec.progress_type)
     for extra in _ENVELOPE_TYPES:
         seen.setdefault(extra)
     return tuple(seen)
@@ -116,6 +118,8 @@ def _method(spec: MethodSpec, ref_of: dict[type, Any], components: dict[str, Any
     }
     if not spec.is_notification:
         method["result"] = {"name": "result", "schema": ref_of[spec.result_type]}
+    if spec.progress_type is not None:
+        method["x-progress-detail"] = ref_of[spec.progress_type]
     return method
 
 

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import msgspec
 
+from ..devices.types import AdbServerSocket
 from ..policy import AbsolutePath, Policy, digest
 from ..protocol.framing import DEFAULT_MAX_FRAME_BYTES, FramingName
 
@@ -29,6 +30,7 @@ class HostConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     ios_pair_records_dir: AbsolutePath | None = None  # default: usbmuxd's records only
     ffmpeg_location: AbsolutePath | None = None
     device_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=300)] = 10.0  # silence before a device counts as gone
+    adb_server: AdbServerSocket | None = None  # the user's adb server; default as adb finds it ($ADB_SERVER_SOCKET, $ANDROID_ADB_SERVER_PORT, tcp:5037)
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ class MethodSpec:
     before_init: bool  # callable before ``initialize``
     after_shutdown: bool  # callable after ``shutdown``
     control: bool  # lifecycle control: never queued, never refused as busy
+    progress_type: type | None  # the type of its $/progress reports' ``detail``, when it has one
     summary: str
     is_async: bool
     decode_params: Callable[[bytes], Any] = field(repr=False)
@@ -62,6 +63,7 @@ class MethodTable:
         after_shutdown: bool = False,
         notification: bool = False,
         control: bool = False,
+        progress: type | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         if requires is None:
             raise TypeError(f"method {name!r} must declare the capabilities it requires (requires=() for none)")
@@ -83,6 +85,7 @@ class MethodTable:
                 before_init=before_init,
                 after_shutdown=after_shutdown,
                 control=control,
+                progress_type=progress,
                 summary=_first_line(handler.__doc__),
                 is_async=inspect.iscoroutinefunction(handler),
                 decode_params=msgspec.json.Decoder(params_type).decode,

@@ -18,6 +18,16 @@ from sidecar.emulate.ios import running_ios
 
 # Device timeouts short enough that hang tests take seconds, long enough for a loaded 2-core machine.
 DEVICE_TIMEOUT_S = 3.0
+# Where no adb server listens (connections are refused): the sidecars these tests start look there
+# unless a test starts its own server, so a server the machine happens to run never leaks in.
+NO_ADB_SERVER = "tcp:127.0.0.1:1"
+
+
+@pytest.fixture(autouse=True)
+def no_stray_adb_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADB_SERVER_SOCKET", NO_ADB_SERVER)
+    for name in ("ANDROID_ADB_SERVER_PORT", "ANDROID_ADB_SERVER_ADDRESS"):
+        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="session")

@@ -49,6 +49,10 @@ async def open_lockdown(ref: DeviceRef, config: HostConfig) -> AsyncIterator[Any
                 await lockdown.close()
 
 
+USBMUXD_MISSING = ("Linux: install usbmuxd (Debian/Ubuntu: the usbmuxd package; plugging the iPhone in starts it). "
+                   "Windows: install Apple Mobile Device Support (it comes with Apple Devices or iTunes). macOS has it built in.")
+
+
 def usbmux_address(hint: str | None) -> str | None:
     """The usbmuxd to use: the call's hint, else $USBMUXD_SOCKET_ADDRESS, else the platform default (None)."""
     return hint or os.environ.get("USBMUXD_SOCKET_ADDRESS") or None
@@ -72,8 +76,14 @@ def device_error(exc: BaseException, label: str) -> RpcError:
         return exc
     if isinstance(exc, pmd.DeviceNotFoundError | pmd.NoDeviceConnectedError):
         return RpcError("device_not_found", f"iOS device {label} is not connected", "Connect the device and unlock it.", retryable=True)
-    if isinstance(exc, pmd.NotPairedError):
-        return RpcError("device_unavailable", f"iOS device {label} is not paired with this computer", "Pair it once with Finder/iTunes and trust this computer; the sidecar never pairs.", retryable=True)
+    if isinstance(exc, pmd.ConnectionFailedToUsbmuxdError):
+        return RpcError("dependency_missing", f"usbmuxd is not running, so iOS device {label} cannot be reached", USBMUXD_MISSING, retryable=True)
+    if isinstance(exc, pmd.NotPairedError | pmd.NotTrustedError | pmd.InvalidHostIDError | pmd.UserDeniedPairingError | pmd.PairingDialogResponsePendingError):
+        return RpcError("device_unauthorized", f"iOS device {label} is not paired with this computer, or no longer trusts it ({type(exc).__name__})",
+                        "Unlock the iPhone, connect it once to Finder (macOS) or Apple Devices/iTunes (Windows) and tap Trust on "
+                        "'Trust This Computer?', then retry. The sidecar never pairs by itself.", retryable=True)
+    if isinstance(exc, pmd.PasswordRequiredError):
+        return RpcError("device_unavailable", f"iOS device {label} is locked with a passcode", "Unlock the iPhone and retry.", retryable=True)
     if isinstance(exc, pmd.MuxException | pmd.ConnectionFailedError | pmd.ConnectionTerminatedError | OSError | EOFError):
         return RpcError("device_unavailable", f"lost the connection to iOS device {label} ({type(exc).__name__}: {exc})", "Check the cable and that usbmuxd is running, then retry.", retryable=True)
     if isinstance(exc, pmd.PyMobileDevice3Exception):

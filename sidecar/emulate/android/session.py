@@ -9,6 +9,11 @@ The device side of adb's transport protocol, as adbd plays it:
   the key is trusted from then on and the device sends CNXN;
 * OPEN(host_id, 0, "shell:<cmd>") -> recorded, then OKAY(our_id, host_id),
   WRTE chunks (each waiting for the host's OKAY, adb's flow control), CLSE.
+  ``shell,v2,...:<cmd>`` (what adb asks for when the device's banner lists
+  ``shell_v2``) frames the output in the shell protocol: stdout packets, then an
+  exit packet. The emulated programs merge stderr into stdout and report no
+  status of their own, so every command exits 0 there (a real device would say
+  1 for, e.g., ``ls /data/anr`` as the shell user).
   Any other service is recorded and refused with CLSE(0, host_id); an OPEN
   before authorisation is recorded and otherwise ignored.
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import socket
 import struct
 from dataclasses import dataclass, field
@@ -33,7 +39,10 @@ from .wire import AuthType, Codec, Command, Message, command_name
 
 logger = logging.getLogger(__name__)
 
-_SERVICES = ("shell:", "exec:")  # exec: is shell: without a pty; neither uses one here
+# shell[,arg,...]:<cmd> and exec:<cmd> (shell without a pty; neither uses one here)
+_SERVICE = re.compile(r"^(?P<name>shell|exec)(?:,(?P<args>[^:]*))?:(?P<command>.*)$", re.DOTALL)
+_V2_PACKET = 1024  # bytes of output per shell-protocol packet
+_STDOUT, _EXIT = 1, 3  # shell protocol packet ids
 
 
 class Device:
@@ -56,6 +65,7 @@ class Device:
 class _Stream:
     local_id: int
     remote_id: int
+    shell_v2: bool = False  # output framed in the shell protocol
     scope: anyio.CancelScope = field(default_factory=anyio.CancelScope)
     acked: anyio.Event = field(default_factory=anyio.Event)
 
@@ -164,17 +174,19 @@ class Session:
         if not self._online:
             logger.info("ignoring OPEN %r before the host is authorised", service)
             return
-        command = next((service[len(p):] for p in _SERVICES if service.startswith(p)), "")
-        if not command:
+        match = _SERVICE.fullmatch(service)
+        args = set((match["args"] or "").split(",")) if match else set()
+        shell_v2 = "v2" in args
+        if match is None or not match["command"] or (shell_v2 and "shell_v2" not in self._device.profile.features):
             logger.info("refusing service %r", service)
             await self._send(Command.CLSE, 0, message.arg0)
             return
         self._last_id += 1
-        stream = _Stream(self._last_id, message.arg0)
+        stream = _Stream(self._last_id, message.arg0, shell_v2)
         self._streams[stream.local_id] = stream
         await self._send(Command.OKAY, stream.local_id, stream.remote_id)
         assert self._tasks is not None
-        self._tasks.start_soon(self._serve, stream, command)
+        self._tasks.start_soon(self._serve, stream, match["command"])
 
     def _on_okay(self, message: Message) -> None:
         stream = self._streams.get(message.arg1)
@@ -205,13 +217,16 @@ class Session:
                 logger.info("hanging on %r as the profile asks", command)
                 await anyio.sleep_forever()
             result = shell.run(self._device.profile, command)
+            output = _framed(result.output) if stream.shell_v2 else result.output
             if isinstance(fault, Disconnect):
-                await self._write(stream, result.output[: fault.after_bytes])
+                await self._write(stream, output[: fault.after_bytes])
                 self._drop_connection(fault)
                 return
-            await self._write(stream, result.output)
+            await self._write(stream, output)
             if result.keeps_running:
                 await anyio.sleep_forever()
+            if stream.shell_v2:
+                await self._write(stream, struct.pack("<BIB", _EXIT, 1, 0))
             self._streams.pop(stream.local_id, None)
             await self._send(Command.CLSE, stream.local_id, stream.remote_id)
 
@@ -235,3 +250,9 @@ class Session:
         logger.debug("-> %s %#x %#x %d bytes", command_name(command), arg0, arg1, len(data))
         async with self._send_lock:
             await self._transport.send(self._codec.encode(Message(command, arg0, arg1, data)))
+
+
+def _framed(output: bytes) -> bytes:
+    """``output`` as shell-protocol stdout packets (id, little-endian length, bytes)."""
+    return b"".join(struct.pack("<BI", _STDOUT, len(part)) + part
+                    for part in (output[i : i + _V2_PACKET] for i in range(0, len(output), _V2_PACKET)))

@@ -8,9 +8,9 @@ cancels every connection task and joins that thread.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,13 @@ class IosHandle:
     usbmux_address: str  # "127.0.0.1:PORT", the form USBMUXD_SOCKET_ADDRESS takes
     profile: DeviceProfile
     _recorder: Recorder
+    _plug: Callable[[bool], None]  # in (True) or out (False), as usbmuxd's Listen clients see it
+
+    def unplug(self) -> None:
+        self._plug(False)
+
+    def plug_in(self) -> None:
+        self._plug(True)
 
     @property
     def udid(self) -> str:
@@ -62,7 +69,8 @@ async def serve_ios(
     async with listener, anyio.create_task_group() as tg:
         tg.start_soon(listener.serve, usbmuxd.handle)
         try:
-            yield IosHandle(f"127.0.0.1:{port}", device_profile, recorder)
+            plug = lambda plugged: usbmuxd.attach(device) if plugged else usbmuxd.detach(DEVICE_ID)  # noqa: E731
+            yield IosHandle(f"127.0.0.1:{port}", device_profile, recorder, plug)
         finally:
             tg.cancel_scope.cancel()
 
@@ -74,4 +82,5 @@ def running_ios(profile: DeviceProfile | str = "paired", record_path: Path | Non
         start_blocking_portal() as portal,
         portal.wrap_async_context_manager(serve_ios(profile, record_path)) as handle,
     ):
-        yield handle
+        # The fake's state belongs to its event loop: plugging goes through the portal.
+        yield replace(handle, _plug=lambda plugged: portal.call(handle._plug, plugged))

@@ -2,8 +2,11 @@
 
 Clients reach it with ``USBMUXD_SOCKET_ADDRESS=127.0.0.1:PORT`` (libusbmuxd and
 pymobiledevice3 both honour it). Answers echo the request tag; device events
-sent after ``Listen`` carry tag 0, as usbmuxd's do. After ``Connect`` answers
-Result 0 the socket is no longer usbmux: it carries the device port's protocol.
+sent after ``Listen`` carry tag 0, as usbmuxd's do: one ``Attached`` per device
+present, then ``Attached``/``Detached`` as devices are plugged in and out
+(:meth:`Usbmuxd.attach`, :meth:`Usbmuxd.detach`). A listening connection carries
+nothing else. After ``Connect`` answers Result 0 the socket is no longer usbmux:
+it carries the device port's protocol.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import anyio
+import anyio.abc
 from anyio.abc import ByteStream
 
 from sidecar.emulate.ios.device import Channel, EmulatedDevice, Handler
@@ -66,10 +70,32 @@ def attached_message(device: EmulatedDevice) -> dict[str, Any]:
     }
 
 
+def detached_message(device_id: int) -> dict[str, Any]:
+    return {"DeviceID": device_id, "MessageType": "Detached"}
+
+
 class Usbmuxd:
     def __init__(self, devices: Mapping[int, EmulatedDevice], recorder: Recorder) -> None:
-        self._devices = devices
+        self._devices = dict(devices)
         self._recorder = recorder
+        self._listeners: set[anyio.abc.ObjectSendStream[dict[str, Any]]] = set()
+
+    def attach(self, device: EmulatedDevice) -> None:
+        """The device is plugged in: listed from now on, and announced to listeners."""
+        self._devices[device.device_id] = device
+        self._announce(attached_message(device))
+
+    def detach(self, device_id: int) -> None:
+        """The device is unplugged."""
+        if self._devices.pop(device_id, None) is not None:
+            self._announce(detached_message(device_id))
+
+    def _announce(self, message: dict[str, Any]) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener.send_nowait(message)
+            except (anyio.WouldBlock, anyio.BrokenResourceError, anyio.ClosedResourceError):
+                self._listeners.discard(listener)  # a listener that stopped reading is dropped, as usbmuxd drops it
 
     async def handle(self, stream: ByteStream) -> None:
         """Serve one client connection until it closes, tunnelling into a device after a Connect."""
@@ -107,9 +133,24 @@ class Usbmuxd:
         self._record(message_type, udid=request.get("PairRecordID"), refused=message_type not in READ_ONLY)
         await stream.send(encode_usbmux_plist(packet.tag, self._reply(message_type, request)))
         if message_type == "Listen":
-            for device in self._devices.values():
-                await stream.send(encode_usbmux_plist(0, attached_message(device)))
+            await self._listen(stream)
         return None
+
+    async def _listen(self, stream: ByteStream) -> None:
+        """Tell the devices present, then every change, until the client hangs up."""
+        send, receive = anyio.create_memory_object_stream[dict[str, Any]](max_buffer_size=64)
+        self._listeners.add(send)
+        try:
+            for device in list(self._devices.values()):
+                await stream.send(encode_usbmux_plist(0, attached_message(device)))
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(_until_hangup, stream, tg.cancel_scope)
+                async for message in receive:
+                    await stream.send(encode_usbmux_plist(0, message))
+        finally:
+            self._listeners.discard(send)
+            send.close()
+            receive.close()
 
     def _reply(self, message_type: str, request: dict[str, Any]) -> dict[str, Any]:
         match message_type:
@@ -146,6 +187,15 @@ class Usbmuxd:
     def _record(self, request: str, *, udid: str | None = None, argument: str | None = None,
                 refused: bool = False) -> None:
         self._recorder.add(Received("usbmux", request, udid=udid, argument=argument, refused=refused))
+
+
+async def _until_hangup(stream: ByteStream, scope: anyio.CancelScope) -> None:
+    try:
+        while await stream.receive():
+            pass  # a listening client sends nothing more; whatever it sends is ignored
+    except CLIENT_GONE:
+        pass
+    scope.cancel()
 
 
 def _same_udid(a: str, b: str) -> bool:

@@ -10,6 +10,13 @@
  */
 export type AbsolutePath = string;
 /**
+ * an adb server's socket, as adb writes it: tcp:5037, tcp:HOST:PORT, localabstract:NAME, localfilesystem:PATH
+ *
+ * This interface was referenced by `SidecarTypes`'s JSON-Schema
+ * via the `definition` "AdbServerSocket".
+ */
+export type AdbServerSocket = string;
+/**
  * This interface was referenced by `SidecarTypes`'s JSON-Schema
  * via the `definition` "Platform".
  */
@@ -41,7 +48,23 @@ export type HostPort = string;
  * via the `definition` "WarningCode".
  */
 export type WarningCode =
-  "backend_unavailable" | "not_paired" | "not_supported" | "partial_data" | "permission_denied" | "truncated";
+  | "approximate"
+  | "backend_unavailable"
+  | "not_paired"
+  | "not_supported"
+  | "partial_data"
+  | "permission_denied"
+  | "truncated";
+/**
+ * This interface was referenced by `SidecarTypes`'s JSON-Schema
+ * via the `definition` "DeviceState".
+ */
+export type DeviceState = "busy" | "no_permission" | "offline" | "ready" | "unauthorized" | "unpaired";
+/**
+ * This interface was referenced by `SidecarTypes`'s JSON-Schema
+ * via the `definition` "ProgressToken".
+ */
+export type ProgressToken = number | string;
 /**
  * This interface was referenced by `SidecarTypes`'s JSON-Schema
  * via the `definition` "ErrorKind".
@@ -52,7 +75,10 @@ export type ErrorKind =
   | "busy"
   | "cancelled"
   | "dependency_missing"
+  | "device_busy"
   | "device_not_found"
+  | "device_refused"
+  | "device_unauthorized"
   | "device_unavailable"
   | "download_failed"
   | "frame_too_large"
@@ -68,7 +94,8 @@ export type ErrorKind =
   | "response_too_large"
   | "shutting_down"
   | "timeout"
-  | "unsupported_protocol";
+  | "unsupported_protocol"
+  | "usb_permission_denied";
 /**
  * This interface was referenced by `SidecarTypes`'s JSON-Schema
  * via the `definition` "LogLevel".
@@ -79,11 +106,6 @@ export type LogLevel = "debug" | "error" | "info" | "warning";
  * via the `definition` "LogScope".
  */
 export type LogScope = "all" | "crash" | "default" | "system";
-/**
- * This interface was referenced by `SidecarTypes`'s JSON-Schema
- * via the `definition` "ProgressToken".
- */
-export type ProgressToken = number | string;
 
 /**
  * Every type of the sidecar protocol, for client code generators.
@@ -113,6 +135,7 @@ export interface BasicInfo {
   manufacturer: string | null;
   mdm_enrolled: boolean | null;
   model: string | null;
+  model_name?: string | null;
   os_version: string | null;
   platform: Platform;
   serial: string | null;
@@ -146,12 +169,18 @@ export interface ClientInfo {
   version: string;
 }
 /**
- * How to reach the device. Android over TCP needs ``address``; iOS may name a usbmuxd at ``usbmux_address``.
+ * How to reach the device; ``devices/list`` gives them, and the device methods take them back verbatim.
+ *
+ *     * ``adb_server``: through the adb server at that socket (the device id is its serial there);
+ *     * else Android ``connection: "tcp"`` with ``address``: directly to adbd at that address;
+ *     * else Android ``connection: "usb"``: through the adb server if one runs, else directly over USB;
+ *     * iOS: through usbmuxd, at ``usbmux_address`` when it is not at its default socket.
  *
  * This interface was referenced by `SidecarTypes`'s JSON-Schema
  * via the `definition` "ConnectionHints".
  */
 export interface ConnectionHints {
+  adb_server?: AdbServerSocket | null;
   address?: HostPort | null;
   connection?: Connection;
   usbmux_address?: HostPort | null;
@@ -188,6 +217,7 @@ export interface Packages {
  */
 export interface Storage {
   free_bytes: number | null;
+  purgeable_bytes?: number | null;
   total_bytes: number | null;
 }
 /**
@@ -197,8 +227,10 @@ export interface Storage {
 export interface Supervision {
   mdm_enrolled: boolean | null;
   organization_name: string | null;
+  owners?: string[] | null;
   profile_count: number | null;
   supervised: boolean | null;
+  work_profile?: boolean | null;
 }
 /**
  * What the ``device_report`` template shows: one device's inspection and log results.
@@ -250,16 +282,23 @@ export interface Warning {
   message: string;
 }
 /**
+ * One device, and the ``hints`` that reach it (pass them back verbatim to ``inspect/*`` and ``logs/collect``).
+ *
+ *     ``model`` and ``os_version`` are read from a ``ready`` device, else null. ``state_detail`` is the
+ *     backend's own words when they say more than ``state`` (adb's "recovery", "authorizing", the udev hint...).
+ *
  * This interface was referenced by `SidecarTypes`'s JSON-Schema
  * via the `definition` "DeviceSummary".
  */
 export interface DeviceSummary {
   connection: Connection;
   device_id: string;
+  hints?: ConnectionHints;
   model: string | null;
   os_version: string | null;
   platform: Platform;
-  state: "offline" | "ready" | "unauthorized" | "unpaired";
+  state: DeviceState;
+  state_detail?: string | null;
 }
 /**
  * This interface was referenced by `SidecarTypes`'s JSON-Schema
@@ -277,6 +316,34 @@ export interface DevicesListResult {
   devices: DeviceSummary[];
   warnings: Warning[];
 }
+/**
+ * Watch what ``devices/list`` would list; the lists come as ``$/progress`` reports on ``progress_token``.
+ *
+ * This interface was referenced by `SidecarTypes`'s JSON-Schema
+ * via the `definition` "DevicesWatchParams".
+ */
+export interface DevicesWatchParams {
+  android_tcp?: HostPort[];
+  progress_token: ProgressToken;
+  usbmux_address?: HostPort | null;
+}
+/**
+ * The ``detail`` of each ``devices/watch`` progress report: the full current list (never a diff).
+ *
+ * This interface was referenced by `SidecarTypes`'s JSON-Schema
+ * via the `definition` "DevicesWatchReport".
+ */
+export interface DevicesWatchReport {
+  devices: DeviceSummary[];
+  warnings: Warning[];
+}
+/**
+ * Never sent: ``devices/watch`` runs until cancelled, and is then answered -32800.
+ *
+ * This interface was referenced by `SidecarTypes`'s JSON-Schema
+ * via the `definition` "DevicesWatchResult".
+ */
+export interface DevicesWatchResult {}
 /**
  * This interface was referenced by `SidecarTypes`'s JSON-Schema
  * via the `definition` "DownloadCancelParams".
@@ -472,6 +539,7 @@ export interface PythonInfo {
  */
 export interface HostConfig {
   adb_key_path?: AbsolutePath | null;
+  adb_server?: AdbServerSocket | null;
   device_timeout_s?: number;
   ffmpeg_location?: AbsolutePath | null;
   ios_pair_records_dir?: AbsolutePath | null;
@@ -690,6 +758,7 @@ export interface ReportFormatResult {
 /** Each request method: its params, result, and the capabilities a call needs. */
 export interface SidecarMethods {
   "devices/list": { params: DevicesListParams; capabilities: ["device.inspect"]; result: DevicesListResult };
+  "devices/watch": { params: DevicesWatchParams; capabilities: ["device.inspect"]; result: DevicesWatchResult };
   "download/cancel": { params: DownloadCancelParams; capabilities: ["download.fetch"]; result: DownloadJob };
   "download/list": { params: NoParams; capabilities: ["download.fetch"]; result: DownloadListResult };
   "download/probe": { params: DownloadProbeParams; capabilities: ["download.fetch"]; result: DownloadProbeResult };
