@@ -25,7 +25,7 @@ ANDROID_ALLOWED = [
     r"shell:settings get (global|secure|system) [a-z][a-z0-9_.]*",
     r"shell:dumpsys battery",
     r"shell:df -k /data",
-    r"shell:pm list packages -[s3]",
+    r"shell:pm list packages( --user 0)? -[s3]",
     r"shell:getenforce",
     r"shell:cat /proc/uptime",
     r"shell:cat /sys/class/power_supply/battery/cycle_count",

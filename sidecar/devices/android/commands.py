@@ -89,8 +89,10 @@ def settings_get(namespace: Literal["global", "secure", "system"], key: str) -> 
     return _make("settings", "get", namespace, _checked(key, _SETTING_KEY, "setting key"))
 
 
-def list_packages(kind: Literal["system", "third_party"]) -> Command:
-    return _make("pm", "list", "packages", {"system": "-s", "third_party": "-3"}[kind])
+def list_packages(kind: Literal["system", "third_party"], owner_only: bool) -> Command:
+    """``pm list packages -s|-3``, for the device owner's user (0) only when ``owner_only``."""
+    user = ("--user", "0") if owner_only else ()
+    return _make("pm", "list", "packages", *user, {"system": "-s", "third_party": "-3"}[kind])
 
 
 def list_dir(path: Literal["/data/anr", "/data/tombstones", "/system/xbin/su", "/system/bin/su", "/sbin/su"]) -> Command:

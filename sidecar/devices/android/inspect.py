@@ -45,7 +45,9 @@ _WARNING_FOR: dict[ShellError, WarningCode] = {
     ShellError.NOT_FOUND: "not_supported",
     ShellError.NO_SUCH_FILE: "not_supported",
     ShellError.PERMISSION_DENIED: "permission_denied",
+    ShellError.FAILED: "partial_data",
 }
+_USER_OPTION_SDK = 17  # `pm list packages --user` exists from Android 4.2
 
 
 class Probe:
@@ -106,8 +108,8 @@ async def deep(probe: Probe) -> DeepSignals:
     selinux = await probe.read(commands.GETENFORCE, "selinux", 60)
     uptime = await probe.read(commands.UPTIME, "uptime_s", 65)
     cycles = await probe.read(commands.BATTERY_CYCLES, "battery.cycle_count", 67)
-    user_packages = await _package_count(probe, "third_party", "packages.user", 70)
-    system_packages = await _package_count(probe, "system", "packages.system", 75)
+    user_packages = await _package_count(probe, prop, "third_party", "packages.user", 70)
+    system_packages = await _package_count(probe, prop, "system", "packages.system", 75)
     su = await _su_paths(probe)
     managed = await _owners(probe, prop, "supervision", 85)
     selinux_mode = selinux.strip() if selinux and selinux.strip() in ("Enforcing", "Permissive", "Disabled") else None
@@ -192,8 +194,12 @@ async def _storage(probe: Probe) -> Storage:
     return Storage(total_bytes=total, free_bytes=free)
 
 
-async def _package_count(probe: Probe, kind: str, field: str, step: float) -> int | None:
-    output = await probe.read(commands.list_packages(kind), field, step)  # type: ignore[arg-type]
+async def _package_count(probe: Probe, prop: Props, kind: str, field: str, step: float) -> int | None:
+    """The owner's (user 0) packages: without ``--user``, pm asks every user and fails whole
+    where the shell may not read one (Samsung's Secure Folder, some work profiles)."""
+    sdk = props.sdk(prop)
+    owner_only = sdk is not None and sdk >= _USER_OPTION_SDK
+    output = await probe.read(commands.list_packages(kind, owner_only), field, step)  # type: ignore[arg-type]
     names = parse.package_names(output) if output is not None else None
     return probe.findings.need(field, None if names is None else len(names), "pm list packages printed something other than a package list")
 

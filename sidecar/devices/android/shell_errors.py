@@ -24,6 +24,7 @@ class ShellError(enum.Enum):
     NOT_FOUND = "not found"  # the program (or service) does not exist on this device
     NO_SUCH_FILE = "no such file"
     PERMISSION_DENIED = "permission denied"
+    FAILED = "failed"  # a framework command threw (its stack trace is the output)
 
 
 _PATTERNS = (
@@ -33,14 +34,18 @@ _PATTERNS = (
     (re.compile(r"^Error: Could not access the Package Manager"), ShellError.NOT_FOUND),
     (re.compile(r"No such file or directory$"), ShellError.NO_SUCH_FILE),
     (re.compile(r"Permission denied$|^Permission Denial: |^java\.lang\.SecurityException\b|^Security exception: "), ShellError.PERMISSION_DENIED),
+    # "Exception occurred while executing 'list':" then the exception (a shell command's onCommand threw)
+    (re.compile(r"^Exception occurred while executing\b"), ShellError.FAILED),
 )
 
 
 def shell_error(output: str) -> ShellError | None:
     """The failure ``output`` reports, or None if it reads as the command's real answer."""
-    first = next((line.strip() for line in output.split("\n") if line.strip()), "")
+    lines = [line.strip() for line in output.split("\n", 3)[:3] if line.strip()]
     for pattern, error in _PATTERNS:
-        if pattern.search(first):
+        if lines and pattern.search(lines[0]):
+            if error is ShellError.FAILED and len(lines) > 1 and "SecurityException" in lines[1]:
+                return ShellError.PERMISSION_DENIED
             return error
     return None
 

@@ -219,6 +219,8 @@ def _toolbox_df(d: Partition, args: Sequence[str]) -> str:
 
 
 def _pm(profile: DeviceProfile, args: Sequence[str]) -> Result:
+    if tuple(args[2:4]) == ("--user", "0"):  # the only user the fake has
+        args = [*args[:2], *args[4:]]
     _expect(args, ("list", "packages"), ("list", "packages", "-s"), ("list", "packages", "-3"), ("list", "users"))
     if args[1] == "users":
         # UserManagerService via `pm list users`: flags in hex; 0x20 is FLAG_MANAGED_PROFILE.
