@@ -9,12 +9,13 @@ states about itself below, so the zoo proves the whole path on real output.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from sidecar.devices.findings import NOT_APPLICABLE
-from sidecar.emulate.ios.zoo import ZOO
+from sidecar.emulate.ios.zoo import IPHONE16PLUS_IOS26, ZOO
 
 from .conftest import ios_ref
 from .ios_corpus import ROOT
@@ -79,6 +80,18 @@ def test_an_unpaired_zoo_iphone_gives_its_public_identity_and_says_why_the_rest_
     not_paired = {w.get("field") for w in result["warnings"] if w["code"] == "not_paired"}
     assert {"serial", "activation_locked", "battery_level", "mdm_enrolled"} <= not_paired
     assert not any(r.request in ("Pair", "StartService", "StartSession") for r in iphone.received)
+    assert_ios_read_only(iphone)
+
+
+def test_a_registry_without_a_power_source_leaves_the_battery_to_lockdown_and_says_so(device_sidecar, ios) -> None:
+    iphone = ios(replace(IPHONE16PLUS_IOS26, battery={}))
+    result = device_sidecar.request("inspect/deep", ios_ref(iphone))
+    battery = result["data"]["battery"]
+    assert (battery["level"], battery["charging"]) == (12, False)  # the battery domain still says
+    assert battery["health"] is None and battery["cycle_count"] is None
+    assert any(w["field"] == "battery" and "power source" in w["message"] for w in result["warnings"])
+    asked = [r.argument for r in iphone.received if r.request == "IORegistry"]
+    assert asked == ["IOPMPowerSource", "AppleSmartBattery", "AppleARMPMUCharger"]  # by class, then by each name
     assert_ios_read_only(iphone)
 
 

@@ -36,9 +36,7 @@ class Readings:
 
 
 def basic_info(readings: Readings, findings: Findings) -> BasicInfo:
-    values = readings.values
-
-    def value(name: str, key: str) -> Any:
+    def value(name: str, key: str) -> str | None:
         return _need_value(findings, readings, name, key)
 
     product = value("model", "ProductType")
@@ -57,7 +55,7 @@ def basic_info(readings: Readings, findings: Findings) -> BasicInfo:
         verified_boot_state=None,
         battery_level=findings.need("battery_level", parse.battery_level(readings.battery_domain, None),
                                     "com.apple.mobile.battery gave no BatteryCurrentCapacity"),
-        model_name=findings.need("model_name", model_name(values.get("ProductType")),
+        model_name=findings.need("model_name", model_name(product),
                                  f"Apple's device list (pymobiledevice3) does not know {product}" if product else "no ProductType to name"),
     )
 
@@ -82,7 +80,7 @@ def deep_signals(readings: Readings, findings: Findings) -> DeepSignals:
             supervised=findings.need("supervision.supervised", None if cloud is None else parse.flag(cloud.get("IsSupervised", False)),
                                      "the cloud configuration could not be read"),
             mdm_enrolled=mdm_enrolled(readings, findings, "supervision.mdm_enrolled"),
-            organization_name=findings.need("supervision.organization_name", (cloud or {}).get("OrganizationName"),
+            organization_name=findings.need("supervision.organization_name", _text((cloud or {}).get("OrganizationName")),
                                             "no organization: the cloud configuration names none", "not_supported"),
             profile_count=findings.need("supervision.profile_count", _profile_count(readings.profiles),
                                         "the configuration profile list gave no OrderedIdentifiers"),
@@ -102,10 +100,16 @@ def mdm_enrolled(readings: Readings, findings: Findings, name: str) -> bool | No
     return findings.need(name, None, "profiles are installed; whether one enrolls the device in MDM is not visible from their metadata")
 
 
-def _need_value(findings: Findings, readings: Readings, name: str, key: str) -> Any:
+def _need_value(findings: Findings, readings: Readings, name: str, key: str) -> str | None:
+    value = _text(readings.values.get(key))
     if readings.paired:
-        return findings.need(name, readings.values.get(key), f"lockdown gave no {key}")
-    return findings.need(name, readings.values.get(key), f"lockdown gives {key} only to a paired computer", "not_paired")
+        return findings.need(name, value, f"lockdown gave no {key}")
+    return findings.need(name, value, f"lockdown gives {key} only to a paired computer", "not_paired")
+
+
+def _text(value: Any) -> str | None:
+    """Lockdown's identity values are strings; anything else is no answer."""
+    return value if isinstance(value, str) and value else None
 
 
 def _profile_count(profiles: Mapping[str, Any] | None) -> int | None:

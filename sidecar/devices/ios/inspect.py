@@ -47,7 +47,7 @@ class Probe:
         """A lockdown value, or None (with a warning naming ``field``) when the device will not give it."""
         from pymobiledevice3.exceptions import MissingValueError, PyMobileDevice3Exception
 
-        self._report(f"reading {field or 'device values'}", progress)
+        self._report(f"reading {field or domain or 'device values'}", progress)
         if not self.paired and domain is not None:
             self._unpaired(field)
             return None
@@ -93,7 +93,9 @@ async def basic(probe: Probe) -> tuple[BasicInfo, list[Warning]]:
 
 async def deep(probe: Probe) -> tuple[DeepSignals, list[Warning]]:
     power = await _power_source(probe, 20)
-    battery = await probe.value("com.apple.mobile.battery", None, "battery.level", 30)
+    # The registry stands in for this domain, so a refusal names no field: the assembly names
+    # battery.level and battery.charging if neither source gives them.
+    battery = await probe.value("com.apple.mobile.battery", None, None, 30)
     disk = await probe.value("com.apple.disk_usage", None, "storage", 40)
     developer = await probe.value("com.apple.security.mac.amfi", "DeveloperModeStatus", "developer_options", 50)
     cloud, profiles = await _management(probe, "supervision", 70)

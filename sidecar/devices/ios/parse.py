@@ -23,6 +23,7 @@ space it may reclaim (purgeable caches); the purgeable part is what remains afte
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -40,10 +41,10 @@ class PowerSource:
         self._layers = (entry, nested if isinstance(nested, Mapping) else {})
 
     def number(self, key: str) -> float | None:
-        """The first numeric value of ``key`` (booleans are not numbers here)."""
+        """The first finite numeric value of ``key`` (booleans are not numbers here)."""
         for layer in self._layers:
             value = layer.get(key)
-            if isinstance(value, int | float) and not isinstance(value, bool):
+            if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
                 return value
         return None
 
