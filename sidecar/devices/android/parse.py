@@ -97,35 +97,39 @@ def _positive(value: int | None) -> int | None:
 
 
 def df_data(text: str) -> tuple[int, int, bool] | None:
-    """``df -k /data`` -> (total bytes, available bytes, exact) of /data, or None.
+    """``df -k /data`` -> (total bytes, available bytes, exact) of the filesystem mounted at /data, or None.
 
-    toybox (Android 6 on) prints 1K blocks. toolbox (Android 5 and older) ignores ``-k``
-    (it says ``-k: No such file or directory``) and prints sizes rounded to K/M/G with
-    the mount point first: those figures are approximate (``exact`` False)."""
+    toybox (Android 7 on) prints 1K blocks, the mount point last. toolbox (Android 6 and older)
+    ignores ``-k`` (it says ``-k: No such file or directory``) and prints sizes rounded to K/M/G
+    with the mount point first: those figures are approximate (``exact`` False). A listing
+    without a /data row (some rooted boxes mount it elsewhere) gives None, never another row."""
     lines = [line for line in text.split("\n") if line.strip()]
     header = next((i for i, line in enumerate(lines) if line.startswith("Filesystem")), None)
     if header is None:
         return None
-    columns = lines[header].split()
-    rows = " ".join(lines[header + 1 :]).split()  # a long device name may wrap onto its own line
-    if "Blksize" in columns:
-        return _toolbox_df(rows)
-    numbers = [cell for cell in rows[1:] if cell.isdigit()]
-    if len(numbers) < 3:
-        return None
-    size_kb, _used_kb, available_kb = (int(n) for n in numbers[:3])
-    return size_kb * 1024, available_kb * 1024, True
+    toolbox = "Blksize" in lines[header].split()
+    for row in _df_rows(lines[header + 1 :]):
+        if toolbox and row[0] == "/data" and len(row) >= 4:
+            size, free = _rounded_kib(row[1]), _rounded_kib(row[3])
+            if size is not None and free is not None:
+                return size * 1024, free * 1024, False
+        elif not toolbox and row[-1] == "/data" and len(row) >= 6 and all(cell.isdigit() for cell in row[1:4]):
+            return int(row[1]) * 1024, int(row[3]) * 1024, True
+    return None
 
 
-def _toolbox_df(cells: list[str]) -> tuple[int, int, bool] | None:
-    # "/data  56G  2G  53G  4096": mount point, size, used, free, block size.
-    if "/data" not in cells:
-        return None
-    at = cells.index("/data")
-    size, free = (_rounded_kib(cell) for cell in cells[at + 1 : at + 4 : 2])
-    if size is None or free is None:
-        return None
-    return size * 1024, free * 1024, False
+def _df_rows(lines: list[str]) -> list[list[str]]:
+    """Rows of cells; a device name too long for its column sits alone on a line, its figures on the next."""
+    rows: list[list[str]] = []
+    pending: list[str] = []
+    for line in lines:
+        cells = line.split()
+        if len(cells) == 1 and not line.startswith(" "):
+            pending = cells
+            continue
+        rows.append(pending + cells if line.startswith(" ") and pending else cells)
+        pending = []
+    return rows
 
 
 def _rounded_kib(cell: str) -> int | None:
