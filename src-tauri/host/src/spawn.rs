@@ -24,6 +24,12 @@ const KEPT_ENV: &[&str] = &[
     "LC_MESSAGES",
     "TZ",
     "TMPDIR",
+    // Where the user's adb server and usbmuxd listen, when not at their defaults (adb and
+    // libusbmuxd read these; the sidecar reads them the same way).
+    "ADB_SERVER_SOCKET",
+    "ANDROID_ADB_SERVER_PORT",
+    "ANDROID_ADB_SERVER_ADDRESS",
+    "USBMUXD_SOCKET_ADDRESS",
     // Windows cannot even start Python without these.
     "SYSTEMROOT",
     "SystemRoot",

@@ -6,3 +6,4 @@ mod common;
 mod handshake;
 mod launch;
 mod supervision;
+mod watch;
