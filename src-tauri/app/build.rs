@@ -7,6 +7,8 @@ const COMMANDS: &[&str] = &[
     "app_setup",
     "health",
     "devices_list",
+    "devices_watch",
+    "devices_unwatch",
     "inspect_basic",
     "inspect_deep",
     "logs_collect",

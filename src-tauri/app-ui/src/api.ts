@@ -3,6 +3,7 @@
 // Talks to Tauri through `window.__TAURI__` (app.withGlobalTauri), so no bundler is needed.
 
 import type {
+  DevicesWatchReport,
   DownloadJob,
   DownloadListResult,
   HealthResult,
@@ -48,6 +49,8 @@ interface Commands {
   app_setup: { args: Record<string, never>; result: Setup | null };
   health: { args: Record<string, never>; result: HealthResult };
   devices_list: Via<"devices/list">;
+  devices_watch: { args: Params<"devices/list">; result: null };
+  devices_unwatch: { args: Record<string, never>; result: null };
   inspect_basic: Via<"inspect/basic">;
   inspect_deep: Via<"inspect/deep">;
   logs_collect: Via<"logs/collect">;
@@ -83,6 +86,13 @@ export function onStatus(handler: (status: Status) => void): Promise<() => void>
 
 export function onProgress(handler: (event: ProgressEvent) => void): Promise<() => void> {
   return window.__TAURI__.event.listen("sidecar:progress", (event) => handler(event.payload as ProgressEvent));
+}
+
+/** The live device list (`devices_watch`): the full list on every change, or the error that ended the watch. */
+export type DevicesEvent = DevicesWatchReport | { error: CommandError };
+
+export function onDevices(handler: (event: DevicesEvent) => void): Promise<() => void> {
+  return window.__TAURI__.event.listen("sidecar:devices", (event) => handler(event.payload as DevicesEvent));
 }
 
 /** A command's rejection as a CommandError, whatever Tauri handed over. */

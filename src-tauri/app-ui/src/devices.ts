@@ -1,12 +1,12 @@
-// Devices: the list (USB, plus Android over TCP and a usbmuxd from the settings or typed here),
-// and for the chosen one its inspection, deep signals, logs and reports.
+// Devices: the live list (the user's adb server or USB, plus Android over TCP and a usbmuxd from the
+// settings or typed here), and for the chosen one its inspection, deep signals, logs and reports.
 
-import { asCommandError, call, type ProgressEvent, type Setup } from "./api.js";
+import { asCommandError, call, type DevicesEvent, type ProgressEvent } from "./api.js";
 import { button, el, formatBytes, progressBar, yesNo } from "./dom.js";
 import type {
   BasicInfo,
-  ConnectionHints,
   DeepSignals,
+  DevicesListParams,
   DeviceSummary,
   LogsCollectResult,
   ReportFormatParams,
@@ -19,11 +19,11 @@ const FORMATS: ReportFormatParams["format"][] = ["html", "md", "json", "pdf"];
 export class DevicesView {
   private readonly extraTcp: string[] = [];
   private readonly logProgress = new Map<string, (event: ProgressEvent) => void>();
+  private lastShown = "";
 
   constructor(
     private readonly list: HTMLElement,
     private readonly detail: HTMLElement,
-    private readonly setup: Setup | null,
   ) {}
 
   /** Add an Android device reachable over TCP (`host:port`) to the next listings. */
@@ -32,20 +32,51 @@ export class DevicesView {
   }
 
   async refresh(): Promise<void> {
+    this.lastShown = "";
     this.list.replaceChildren(el("div", { class: "muted" }, "Looking for devices…"));
     try {
-      const result = await call("devices_list", { params: { android_tcp: this.extraTcp } });
-      const rows = result.devices.map((device) => this.row(device));
-      const warnings = result.warnings.map((w) => el("div", { class: "warning" }, w.message));
-      this.list.replaceChildren(
-        rows.length
-          ? el("table", { "data-testid": "device-table" }, header(["Platform", "Device", "Model", "OS", "State", ""]), ...rows)
-          : el("div", { class: "muted", "data-testid": "no-devices" }, "No devices found."),
-        ...warnings,
-      );
+      this.show(await call("devices_list", { params: this.params() }));
     } catch (error) {
       this.list.replaceChildren(errorCard(asCommandError(error), "devices-error"));
     }
+  }
+
+  /** Keep the list live: the sidecar reports every change (the Refresh button still lists at once). */
+  async watch(): Promise<void> {
+    try {
+      await call("devices_watch", { params: this.params() });
+    } catch (error) {
+      this.list.replaceChildren(errorCard(asCommandError(error), "devices-error"));
+    }
+  }
+
+  /** A `sidecar:devices` event: the full current list, or why the watch ended. */
+  live(event: DevicesEvent): void {
+    if ("error" in event) {
+      // The sidecar restarting ends the watch; the status handler starts a new one when it is back.
+      if (event.error.kind !== "sidecar_unavailable") this.list.append(errorCard(event.error, "devices-error"));
+      return;
+    }
+    this.show(event);
+  }
+
+  private params(): DevicesListParams {
+    return { android_tcp: this.extraTcp };
+  }
+
+  private show(result: { devices: DeviceSummary[]; warnings: Warning[] }): void {
+    // The watch's first list is usually the one just shown: keep the table (and what the user is clicking).
+    const shown = JSON.stringify(result);
+    if (shown === this.lastShown && this.list.isConnected && this.list.querySelector("[data-testid]")) return;
+    this.lastShown = shown;
+    const rows = result.devices.map((device) => this.row(device));
+    const warnings = result.warnings.map((w) => el("div", { class: "warning" }, w.message));
+    this.list.replaceChildren(
+      rows.length
+        ? el("table", { "data-testid": "device-table" }, header(["Platform", "Device", "Model", "OS", "State", ""]), ...rows)
+        : el("div", { class: "muted", "data-testid": "no-devices" }, "No devices found."),
+      ...warnings,
+    );
   }
 
   progress(event: ProgressEvent): void {
@@ -53,25 +84,19 @@ export class DevicesView {
   }
 
   private row(device: DeviceSummary): HTMLElement {
-    const cells = [device.platform, device.device_id, device.model ?? "?", device.os_version ?? "?", device.state];
+    const state = device.state_detail && device.state !== "ready" ? `${device.state} (${device.state_detail})` : device.state;
+    const cells = [device.platform, device.device_id, device.model ?? "?", device.os_version ?? "?", state];
     return el(
       "tr",
-      { "data-testid": "device-row", "data-device-id": device.device_id },
+      { "data-testid": "device-row", "data-device-id": device.device_id, "data-state": device.state },
       ...cells.map((text) => el("td", {}, text)),
       el("td", {}, button("Inspect", "inspect", () => this.inspect(device))),
     );
   }
 
-  private hints(device: DeviceSummary): ConnectionHints {
-    if (device.platform === "android") {
-      return device.connection === "tcp" ? { connection: "tcp", address: device.device_id } : { connection: "usb" };
-    }
-    const usbmux = this.setup?.settings.usbmux_address;
-    return usbmux ? { usbmux_address: usbmux } : {};
-  }
-
   private async inspect(device: DeviceSummary): Promise<void> {
-    const ref = { device_id: device.device_id, platform: device.platform, hints: this.hints(device) };
+    // The hints the sidecar listed the device with reach it: passed back verbatim, never guessed.
+    const ref = { device_id: device.device_id, platform: device.platform, hints: device.hints ?? {} };
     const panel = new DevicePanel(device, this.detail);
     panel.busy(`Inspecting ${device.device_id}…`);
     try {

@@ -1,6 +1,6 @@
 // The app's page: gate on the sidecar's health, then devices and downloads.
 
-import { asCommandError, call, onProgress, onStatus } from "./api.js";
+import { asCommandError, call, onDevices, onProgress, onStatus } from "./api.js";
 import { DevicesView } from "./devices.js";
 import { byId } from "./dom.js";
 import { DownloadsView } from "./downloads.js";
@@ -22,9 +22,14 @@ async function main(): Promise<void> {
   const setup = await call("app_setup", {});
   status.healthy(health, setup);
 
-  const devices = new DevicesView(byId("device-list"), byId("device-detail"), setup);
+  const devices = new DevicesView(byId("device-list"), byId("device-detail"));
   const downloads = new DownloadsView(byId("download-jobs"), byId("download-messages"));
   await onProgress((event) => (event.operation === "logs" ? devices.progress(event) : downloads.progress(event)));
+  await onDevices((event) => devices.live(event));
+  // A restarted sidecar has no watch: start one whenever it is running again.
+  await onStatus((s) => {
+    if (s.phase === "running" && s.restarts > 0) void devices.watch();
+  });
 
   byId("refresh-devices").addEventListener("click", () => void devices.refresh());
   byId<HTMLFormElement>("add-tcp").addEventListener("submit", (event) => {
@@ -32,7 +37,7 @@ async function main(): Promise<void> {
     const input = byId<HTMLInputElement>("tcp-address");
     devices.addTcp(input.value.trim());
     input.value = "";
-    void devices.refresh();
+    void devices.refresh().then(() => devices.watch());
   });
   const url = byId<HTMLInputElement>("download-url");
   const preset = byId<HTMLSelectElement>("download-preset");
@@ -43,6 +48,7 @@ async function main(): Promise<void> {
   });
   for (const section of document.querySelectorAll<HTMLElement>("[data-needs-sidecar]")) section.hidden = false;
   await devices.refresh();
+  await devices.watch();
 }
 
 void main();

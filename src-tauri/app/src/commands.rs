@@ -12,6 +12,7 @@ use tauri::{AppHandle, State};
 use crate::error::CommandError;
 use crate::progress::{self, Operation};
 use crate::sidecar::{Setup, Sidecar, Status};
+use crate::watch::DeviceWatcher;
 
 type Result<T> = std::result::Result<T, CommandError>;
 
@@ -43,6 +44,34 @@ pub async fn devices_list(
         None => params,
     };
     Ok(client.devices_list(params).await?)
+}
+
+/// Watch the same devices as `devices_list`: the full list now and after every change comes as a
+/// `sidecar:devices` event, until `devices_unwatch` (or another `devices_watch`, which replaces it).
+#[tauri::command]
+pub async fn devices_watch(
+    app: AppHandle,
+    sidecar: State<'_, Sidecar>,
+    watcher: State<'_, DeviceWatcher>,
+    params: types::DevicesListParams,
+) -> Result<()> {
+    let client = sidecar.client().await?;
+    let params = match sidecar.setup() {
+        Some(setup) => setup.settings.device_sources(params),
+        None => params,
+    };
+    let watch = types::DevicesWatchParams {
+        android_tcp: params.android_tcp,
+        usbmux_address: params.usbmux_address,
+        progress_token: 0.into(), // replaced by a fresh token
+    };
+    watcher.start(app, &client, watch);
+    Ok(())
+}
+
+#[tauri::command]
+pub fn devices_unwatch(watcher: State<'_, DeviceWatcher>) {
+    watcher.stop();
 }
 
 #[tauri::command]

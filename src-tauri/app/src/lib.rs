@@ -1,23 +1,27 @@
 //! The desktop app: a window whose frontend (`../app-ui`) drives the Python sidecar through the
 //! commands of [`commands`]. The sidecar starts in the background as the app starts
 //! ([`sidecar::Sidecar::start`]) and is stopped when the app exits; the frontend follows it
-//! through the `sidecar:status` event and gets progress as `sidecar:progress` events.
+//! through the `sidecar:status` event, gets progress as `sidecar:progress` events, and the live
+//! device list as `sidecar:devices` events.
 
 mod commands;
 mod error;
 mod progress;
 mod settings;
 mod sidecar;
+mod watch;
 
 use tauri::{Manager, RunEvent};
 
 use crate::sidecar::Sidecar;
+use crate::watch::DeviceWatcher;
 
 /// Run the app until its last window closes; the sidecar does not outlive it.
 pub fn run() {
     init_tracing();
     let app = tauri::Builder::default()
         .manage(Sidecar::default())
+        .manage(DeviceWatcher::default())
         .setup(|app| {
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move { handle.state::<Sidecar>().start(&handle).await });
@@ -28,6 +32,8 @@ pub fn run() {
             commands::app_setup,
             commands::health,
             commands::devices_list,
+            commands::devices_watch,
+            commands::devices_unwatch,
             commands::inspect_basic,
             commands::inspect_deep,
             commands::logs_collect,
@@ -89,7 +95,7 @@ mod tests {
             .map(|p| p.as_str().expect("permissions by name").to_owned())
             .collect();
         let mut expected = declared_commands();
-        assert_eq!(expected.len(), 12, "build.rs lists every command");
+        assert_eq!(expected.len(), 14, "build.rs lists every command");
         expected.extend(["core:event:allow-listen".to_owned(), "core:event:allow-unlisten".to_owned()]);
         assert_eq!(granted, expected);
         assert_eq!(capability["windows"], serde_json::json!(["main"]));
