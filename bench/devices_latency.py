@@ -29,11 +29,11 @@ import msgspec
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sidecar.client import SidecarProcess, development_policy  # noqa: E402
-from sidecar.emulate.android import PROFILES, running_adbd  # noqa: E402
-from sidecar.emulate.android.profiles import AuthPolicy  # noqa: E402
-from sidecar.emulate.ios import running_ios  # noqa: E402
-from tests.devices.adbserver import AdbServer  # noqa: E402
+from sidecar.client import SidecarProcess, development_policy
+from sidecar.emulate.android import PROFILES, running_adbd
+from sidecar.emulate.android.profiles import AuthPolicy
+from sidecar.emulate.ios import running_ios
+from tests.devices.adbserver import AdbServer
 
 SIDECAR = [sys.executable, "-I", "-m", "sidecar", "--log-level", "warning"]
 
@@ -54,9 +54,9 @@ def until_report(sidecar: SidecarProcess, token: str, condition: Callable[[set[s
     while True:
         message = sidecar.read_message(timeout=30)
         params = message.get("params") or {}
-        if message.get("method") == "$/progress" and params.get("token") == token and params["value"]["kind"] == "report":
-            if condition({d["device_id"] for d in params["value"]["detail"]["devices"]}):
-                return time.perf_counter() - started
+        is_report = message.get("method") == "$/progress" and params.get("token") == token and params["value"]["kind"] == "report"
+        if is_report and condition({d["device_id"] for d in params["value"]["detail"]["devices"]}):
+            return time.perf_counter() - started
 
 
 def main() -> None:

@@ -24,7 +24,7 @@ from ..server.session import HostConfig
 from .android import presence as android
 from .android.adbserver import client as adb_server
 from .discovery import Listing, loads, merge, server_address
-from .types import DevicesListParams, DevicesWatchReport, DeviceSummary, Warning
+from .types import DevicesListParams, DeviceSummary, DevicesWatchReport, Warning
 
 log = logging.getLogger(__name__)
 

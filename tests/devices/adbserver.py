@@ -41,7 +41,7 @@ class AdbServer:
 
     def __call__(self, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
         """The user's own ``adb`` command against this server."""
-        return subprocess.run(["adb", "-P", str(self.port), *args], env=self.env, capture_output=True, text=True, timeout=timeout)
+        return subprocess.run(["adb", "-P", str(self.port), *args], env=self.env, capture_output=True, text=True, timeout=timeout, check=False)
 
     def connect(self, serial: str) -> None:
         self("connect", serial)

@@ -10,7 +10,17 @@ from hypothesis import strategies as st
 
 from sidecar.devices.android.adbserver import address, shellv2
 from sidecar.devices.android.adbserver.listing import parse_devices
-from sidecar.devices.android.adbserver.wire import Block, ClientConnection, Closed, Expect, Fail, Okay, Output, ProtocolError, encode_request
+from sidecar.devices.android.adbserver.wire import (
+    Block,
+    ClientConnection,
+    Closed,
+    Expect,
+    Fail,
+    Okay,
+    Output,
+    ProtocolError,
+    encode_request,
+)
 
 
 def cuts(data: bytes, sizes: list[int]) -> list[bytes]:

@@ -402,6 +402,6 @@ def _usb_node(device: Any) -> str | None:
     """``/dev/bus/usb/BBB/DDD`` of an adb-shell USB device, where holders can be looked up."""
     usb = getattr(_transport(device), "_device", None)
     try:
-        return f"/dev/bus/usb/{usb.getBusNumber():03d}/{usb.getDeviceAddress():03d}" if usb is not None else None
-    except Exception:  # python-libusb1 raises its own errors for a device that is gone
+        return f"/dev/bus/usb/{usb.getBusNumber():03d}/{usb.getDeviceAddress():03d}"
+    except AttributeError:  # not a python-libusb1 device (no USB transport)
         return None

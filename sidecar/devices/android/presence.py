@@ -108,7 +108,7 @@ async def from_usb(config: HostConfig, seen: Seen, lock: Lock) -> tuple[list[Dev
     """Android devices on USB found by libusb; each new one is opened (under its lock) once."""
     try:
         serials = await anyio.to_thread.run_sync(_usb_serials)
-    except Exception as exc:  # libusb missing (OSError), or failing to enumerate (usb1.USBError)
+    except Exception as exc:  # noqa: BLE001 (libusb missing: OSError; failing to enumerate: usb1.USBError, an Exception)
         log.info("USB enumeration failed: %r", exc)
         return [], [Warning("backend_unavailable", f"Android phones on USB cannot be listed here (libusb: {exc})")]
     seen.keep_only({(serial, "usb") for serial in serials})
@@ -120,13 +120,15 @@ async def from_usb(config: HostConfig, seen: Seen, lock: Lock) -> tuple[list[Dev
 
 
 def _usb_serials() -> list[str]:
-    from adb_shell.transport.usb_transport import UsbTransport  # needs libusb1; imported on first use
+    from adb_shell.transport.usb_transport import (
+        UsbTransport,  # needs libusb1; imported on first use
+    )
 
     serials = []
     for transport in UsbTransport.find_all_adb_devices():
         try:
             serials.append(transport.serial_number)
-        except Exception as exc:  # usb1.USBErrorAccess: no permission to read the serial (udev rules)
+        except Exception as exc:  # noqa: BLE001 (usb1.USBErrorAccess, an Exception: no permission to read the serial)
             log.info("cannot read the serial of %s: %r", transport.usb_info, exc)
     return serials
 

@@ -16,7 +16,14 @@ import anyio
 
 from ...protocol.errors import RpcError
 from ...server.session import HostConfig
-from ..types import Connection, ConnectionHints, DeviceRef, DeviceState, DeviceSummary, Warning
+from ..types import (
+    Connection,
+    ConnectionHints,
+    DeviceRef,
+    DeviceState,
+    DeviceSummary,
+    Warning,
+)
 from .lockdown import USBMUXD_MISSING, open_lockdown, step, usbmux_address
 
 log = logging.getLogger(__name__)

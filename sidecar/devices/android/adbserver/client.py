@@ -19,7 +19,16 @@ from ..commands import Command
 from . import shellv2
 from .address import ServerAddress
 from .listing import ServerDevice, parse_devices
-from .wire import Block, ClientConnection, Closed, Expect, Fail, Okay, Output, ProtocolError
+from .wire import (
+    Block,
+    ClientConnection,
+    Closed,
+    Expect,
+    Fail,
+    Okay,
+    Output,
+    ProtocolError,
+)
 
 log = logging.getLogger(__name__)
 
