@@ -118,18 +118,17 @@ def device_document(report_id: str, data: DeviceReportData) -> Document:
 
 
 def _device_section(basic: BasicInfo) -> Section:
-    return Section(
-        "device",
-        "Device",
-        (
-            Row("Platform", _PLATFORM_NAMES[basic.platform]),
-            _text_row("Manufacturer", basic.manufacturer),
-            _text_row("Model", basic.model),
-            _text_row("OS version", basic.os_version),
-            _text_row("Build", basic.build, mono=True),
-            _text_row("Serial number", basic.serial, mono=True),
-        ),
-    )
+    rows = [
+        Row("Platform", _PLATFORM_NAMES[basic.platform]),
+        _text_row("Manufacturer", basic.manufacturer),
+        # iPhones always have one; most Android phones do not state theirs, so it is shown when they do.
+        _applicable(basic.platform == "ios", basic.model_name, _text_row("Model name", basic.model_name)),
+        _text_row("Model", basic.model),
+        _text_row("OS version", basic.os_version),
+        _text_row("Build", basic.build, mono=True),
+        _text_row("Serial number", basic.serial, mono=True),
+    ]
+    return Section("device", "Device", tuple(row for row in rows if row is not None))
 
 
 def _security_section(basic: BasicInfo, deep: DeepSignals | None, today: date) -> Section:
@@ -161,7 +160,9 @@ def _deep_security_rows(android: bool, deep: DeepSignals, today: date) -> list[R
         _applicable(android, deep.developer_options, _flag("Developer options" if android else "Developer Mode", deep.developer_options, ("On", "warn"), ("Off", "good"))),
         _applicable(android, deep.adb_enabled, _flag("USB debugging (ADB)", deep.adb_enabled, ("On", "warn"), ("Off", "good"))),
         _applicable(android, deep.adb_over_network, _flag("ADB over network", deep.adb_over_network, ("On", "bad"), ("Off", "good"))),
-        _applicable(not android, supervision.supervised, _flag("Supervised", supervision.supervised, ("Yes", "warn"), ("No", "good"))),
+        _applicable(not android, supervision.supervised, _flag("Supervised" if not android else "Fully managed (device owner)", supervision.supervised, ("Yes", "warn"), ("No", "good"))),
+        _applicable(False, supervision.owners, _owners_row(supervision.owners)),
+        _applicable(False, supervision.work_profile, _flag("Work profile", supervision.work_profile, ("Present", "warn"), ("None", "good"))),
         _applicable(False, supervision.organization_name, _text_row("Managing organization", supervision.organization_name)),
         _applicable(False, supervision.profile_count, _measured("Configuration profiles", supervision.profile_count, "{:,}".format, lambda n: "warn" if n else "good")),
         _indicators_row("Root indicators" if android else "Jailbreak indicators", deep.root_indicators),
@@ -182,6 +183,7 @@ def _battery_section(basic: BasicInfo, deep: DeepSignals | None) -> Section:
         _measured("Storage capacity", storage.total_bytes, human_bytes),
         _storage_used_row(storage.total_bytes, storage.free_bytes),
         _free_space_row(deep),
+        _applicable(False, storage.purgeable_bytes, _measured("Purgeable space (not counted as free)", storage.purgeable_bytes, human_bytes)),
     ]
     return Section("battery", "Battery and storage", tuple(row for row in rows if row is not None))
 
@@ -311,6 +313,14 @@ def _patch_row(patch: str | None, today: date) -> Row:
     return Row("Security patch level", released.isoformat(), "good")
 
 
+def _owners_row(owners: list[str] | None) -> Row:
+    """Android's device and profile owner apps: who manages the phone."""
+    if not owners:
+        return Row("Managed by", UNKNOWN if owners is None else "No admin app", "unknown" if owners is None else "good")
+    shown = [displayable(owner) for owner in owners[:MAX_LISTED]]
+    return Row("Managed by", "; ".join(shown), "warn", mono=True)
+
+
 def _indicators_row(label: str, indicators: list[str]) -> Row:
     if not indicators:
         return Row(label, "None found", "good")
@@ -366,7 +376,9 @@ def _notices(warnings: list[Warning]) -> tuple[Notice, ...]:
 
 
 def _device_name(basic: BasicInfo) -> str:
-    model = displayable(basic.model) if basic.model else "Unknown model"
+    """The name it is sold under where known ("Apple iPhone 13"), else the model code."""
+    name = basic.model_name or basic.model
+    model = displayable(name) if name else "Unknown model"
     maker = displayable(basic.manufacturer) if basic.manufacturer else ""
     return model if not maker or model.lower().startswith(maker.lower()) else f"{maker} {model}"
 

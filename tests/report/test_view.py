@@ -92,3 +92,18 @@ def test_sizes_read_in_decimal_units_and_durations_in_words() -> None:
     assert human_duration(273_000.5) == "3 days, 3 h 50 min"
     assert human_duration(59) == "59 s"
     assert human_duration(3_660) == "1 h 1 min"
+
+
+def test_the_marketing_name_leads_the_title_and_management_is_shown_where_the_phone_tells() -> None:
+    ios = samples.ios()
+    ios["device"]["model_name"] = "iPhone 13"
+    ios["deep"]["storage"]["purgeable_bytes"] = 121_000_000_000
+    doc = document(ios)
+    assert rows(doc, "device")["Model name"].value == "iPhone 13" and "iPhone 13" in doc.subtitle
+    assert rows(doc, "battery")["Purgeable space (not counted as free)"].value == "121.0 GB"
+    android = samples.android()
+    android["deep"]["supervision"].update(supervised=True, mdm_enrolled=True, owners=["com.google.android.apps.work.clouddpc/.receivers.CloudDeviceAdminReceiver"], work_profile=False)
+    security = rows(document(android), "security")
+    assert security["Fully managed (device owner)"].value == "Yes" and security["Work profile"].value == "None"
+    assert security["Managed by"].value.startswith("com.google.android.apps.work.clouddpc/") and security["Managed by"].tone == "warn"
+    assert "Model name" not in rows(document(android), "device")  # this Android phone states none: no empty row
