@@ -14,8 +14,8 @@ when the merged list differs from the last one sent.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import NoReturn
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, NoReturn
 
 import anyio
 from anyio.abc import ObjectSendStream
@@ -37,7 +37,7 @@ Emit = Callable[[Listing], Awaitable[None]]
 
 async def watch(params: DevicesListParams, config: HostConfig, lock: android.Lock, report: Callable[[DevicesWatchReport], None]) -> NoReturn:
     warnings: list[Warning] = []
-    sources: dict[str, Callable[[Emit], Awaitable[NoReturn]]] = {}
+    sources: dict[str, Callable[[Emit], Coroutine[Any, Any, NoReturn]]] = {}
     if loads("adb_shell", warnings):
         sources["android"] = lambda emit: _android(config, lock, emit)
         if params.android_tcp:

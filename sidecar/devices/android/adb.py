@@ -25,7 +25,7 @@ import logging
 import os
 import socket
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager
 from typing import Any, Protocol, TypeVar
 
@@ -71,7 +71,7 @@ class _Channel(Protocol):
 
     async def run(self, command: Command) -> bytes: ...
 
-    def stream(self, command: Command, silence_s: float) -> AsyncIterator[bytes]: ...
+    def stream(self, command: Command, silence_s: float) -> AsyncGenerator[bytes, None]: ...
 
     async def aclose(self) -> None: ...
 
@@ -114,7 +114,7 @@ class _DirectChannel:
         output: bytes = await self._call(self._device.shell, command.line, transport_timeout_s=timeout, read_timeout_s=timeout, timeout_s=3 * timeout, decode=False)
         return output
 
-    async def stream(self, command: Command, silence_s: float) -> AsyncIterator[bytes]:
+    async def stream(self, command: Command, silence_s: float) -> AsyncGenerator[bytes, None]:
         _require(command)
         chunks = self._device.streaming_shell(command.line, transport_timeout_s=silence_s, read_timeout_s=silence_s, decode=False)
         while True:
@@ -231,7 +231,7 @@ class _ServerChannel:
             raise RpcError("device_unavailable", f"{self._label} did not finish `{command.line}` in {3 * self._timeout_s:g} s", "Check the connection to the device and retry.", retryable=True)
         return bytes(output)
 
-    async def stream(self, command: Command, silence_s: float) -> AsyncIterator[bytes]:
+    async def stream(self, command: Command, silence_s: float) -> AsyncGenerator[bytes, None]:
         try:
             async with aclosing(self._shell.output(command, silence_s)) as chunks:
                 async for chunk in chunks:
@@ -401,7 +401,6 @@ def _usb_error(exc: BaseException, label: str, device: Any) -> RpcError | None:
 def _usb_node(device: Any) -> str | None:
     """``/dev/bus/usb/BBB/DDD`` of an adb-shell USB device, where holders can be looked up."""
     usb = getattr(_transport(device), "_device", None)
-    try:
-        return f"/dev/bus/usb/{usb.getBusNumber():03d}/{usb.getDeviceAddress():03d}"
-    except AttributeError:  # not a python-libusb1 device (no USB transport)
+    if usb is None:  # not a USB transport
         return None
+    return f"/dev/bus/usb/{usb.getBusNumber():03d}/{usb.getDeviceAddress():03d}"

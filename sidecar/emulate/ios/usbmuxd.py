@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import anyio
-import anyio.abc
 from anyio.abc import ByteStream
+from anyio.streams.memory import MemoryObjectSendStream
 
 from sidecar.emulate.ios.device import Channel, EmulatedDevice, Handler
 from sidecar.emulate.ios.record import Received, Recorder
@@ -78,7 +78,7 @@ class Usbmuxd:
     def __init__(self, devices: Mapping[int, EmulatedDevice], recorder: Recorder) -> None:
         self._devices = dict(devices)
         self._recorder = recorder
-        self._listeners: set[anyio.abc.ObjectSendStream[dict[str, Any]]] = set()
+        self._listeners: set[MemoryObjectSendStream[dict[str, Any]]] = set()
 
     def attach(self, device: EmulatedDevice) -> None:
         """The device is plugged in: listed from now on, and announced to listeners."""

@@ -9,7 +9,7 @@ it opens is a shell running an allowlisted :class:`Command`'s line.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
@@ -175,7 +175,7 @@ class ServerShell:
         self._serial = serial
         self.shell_v2 = shell_v2
 
-    async def output(self, command: Command, silence_s: float) -> AsyncIterator[bytes]:
+    async def output(self, command: Command, silence_s: float) -> AsyncGenerator[bytes, None]:
         """The command's stdout and stderr, in the order they arrive."""
         if not isinstance(command, Command):
             raise TypeError("only allowlisted commands may be sent to a device")
