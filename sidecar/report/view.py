@@ -29,6 +29,9 @@ HOT_BATTERY_C = 45.0
 LOW_BATTERY_PERCENT = 15
 FULL_STORAGE_PERCENT = 90
 MAX_LISTED = 20  # root indicators shown one by one; the rest are counted
+# A device string longer than this is cut in the report (with the count of what was left out):
+# a value can then never outgrow a page, whatever a phone or a host sends.
+MAX_SHOWN_CHARS = 400
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,10 @@ _HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\
 
 
 def displayable(text: str) -> str:
-    """A device-supplied string made safe to show: whitespace controls become spaces, other controls a visible code."""
+    """A device-supplied string made safe to show: whitespace controls become spaces, other controls a
+    visible code, and a string longer than ``MAX_SHOWN_CHARS`` cut with the number of characters left out."""
+    if len(text) > MAX_SHOWN_CHARS:
+        text = f"{text[:MAX_SHOWN_CHARS]}… ({len(text) - MAX_SHOWN_CHARS:,} more characters)"
     return _HIDDEN.sub(lambda m: " " if m.group() in "\t\n\r" else f"[U+{ord(m.group()):04X}]", text)
 
 
@@ -317,16 +323,25 @@ def _owners_row(owners: list[str] | None) -> Row:
     """Android's device and profile owner apps: who manages the phone."""
     if not owners:
         return Row("Managed by", UNKNOWN if owners is None else "No admin app", "unknown" if owners is None else "good")
-    shown = [displayable(owner) for owner in owners[:MAX_LISTED]]
-    return Row("Managed by", "; ".join(shown), "warn", mono=True)
+    return Row("Managed by", _listed(owners), "warn", mono=True)
 
 
 def _indicators_row(label: str, indicators: list[str]) -> Row:
     if not indicators:
         return Row(label, "None found", "good")
-    shown = [displayable(item) for item in indicators[:MAX_LISTED]]
-    more = len(indicators) - len(shown)
-    return Row(label, "; ".join(shown) + (f"; and {more} more" if more else ""), "bad")
+    return Row(label, _listed(indicators), "bad")
+
+
+def _listed(items: list[str]) -> str:
+    """Items one after the other, as many as fit ``MAX_LISTED`` and ``MAX_SHOWN_CHARS``; the rest counted."""
+    shown: list[str] = []
+    for item in items[:MAX_LISTED]:
+        text = displayable(item)
+        if shown and sum(map(len, shown)) + len(text) > MAX_SHOWN_CHARS:
+            break
+        shown.append(text)
+    more = len(items) - len(shown)
+    return "; ".join(shown) + (f"; and {more} more" if more else "")
 
 
 # Android's BatteryManager health names; iOS reports a capacity sentence, shown as it is.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
@@ -157,3 +157,16 @@ def test_a_field_a_template_does_not_get_is_an_error_not_a_blank() -> None:
     for fmt in ("html", "md"):
         with pytest.raises(jinja2.UndefinedError):
             _environment(fmt).from_string("{{ doc.no_such_field }}").render(doc=device_document("r1", data_of(samples.android())))
+
+
+@settings(max_examples=12, deadline=None)
+@given(length=st.integers(min_value=500, max_value=20_000), count=st.integers(min_value=1, max_value=60))
+def test_no_value_is_too_long_to_render_in_any_format(length: int, count: int) -> None:
+    """A phone (or a host) can send strings of any length: each format renders, nothing outgrows a page."""
+    raw = samples.android()
+    raw["device"]["model"] = "M" * length
+    raw["deep"]["root_indicators"] = [f"{n}:" + "x" * length for n in range(count)]
+    raw["deep"]["supervision"]["owners"] = ["com.example/" + "y" * length]
+    raw["warnings"] = [{"code": "partial_data", "message": "w" * length, "field": "f" * length}]
+    for fmt in ("html", "md", "json", "pdf"):
+        assert render("device_report", fmt, "r1", data_of(raw))
