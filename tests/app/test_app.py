@@ -118,6 +118,8 @@ def test_inspecting_a_phone_shows_what_it_reports(app: App, lab: Lab, platform: 
     facts = app.wait_for("basic-info")
     expected_model = "Pixel 7" if platform == "android" else str(lab.ios.profile.values["ProductType"])
     assert expected_model in facts.text
+    if platform == "ios":  # the name it is sold under, beside the model code
+        assert "iPhone 13" in facts.text
     app.find("inspect-deep").click()
     assert "Security patch" in app.wait_for("deep-info").text
 

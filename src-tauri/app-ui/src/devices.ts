@@ -168,6 +168,7 @@ class DevicePanel {
     this.results.replaceChildren(
       table("basic-info", [
         ["Manufacturer", info.manufacturer ?? "?"],
+        ["Model name", info.model_name ?? "not stated by the device"],
         ["Model", info.model ?? "?"],
         ["OS version", info.os_version ?? "?"],
         ["Build", info.build ?? "?"],
