@@ -10,7 +10,8 @@ Props = dict[str, str]
 
 # The name the phone is sold under, where the vendor states it (first found wins):
 # Xiaomi/Redmi/POCO, then the vendor/odm copies of it, Huawei/Honor, OPPO/OnePlus/realme
-# (ColorOS), vivo, Sony, Asus; Pixels and many others put the sales name in ro.product.model.
+# (ColorOS), OnePlus (OxygenOS), Motorola, LG, vivo, Sony, Asus (tests/corpus shows each).
+# Pixels and many others state none: their ro.product.model is the sales name or a code.
 MARKETING_NAME_PROPS = (
     "ro.product.marketname",
     "ro.product.vendor.marketname",
@@ -18,6 +19,9 @@ MARKETING_NAME_PROPS = (
     "ro.config.marketing_name",
     "ro.vendor.oplus.market.name",
     "ro.oppo.market.name",
+    "ro.display.series",
+    "ro.vendor.product.display",
+    "ro.boot.vendor.lge.petname",
     "ro.vivo.market.name",
     "ro.semc.product.name",
     "ro.asus.product.mkt_name",
