@@ -4,9 +4,11 @@
 //! Two tasks own the pipes. The writer sends frames from two queues: `$/cancelRequest` first
 //! (unbounded, so `Drop` can enqueue one without waiting), then requests (bounded: callers
 //! wait when the sidecar stops reading). The reader routes responses to the waiting call and
-//! `$/progress` to the stream subscribed to its token. When the connection ends (EOF, a pipe
-//! error, or the supervisor seeing the child die), every waiting call fails at once with
-//! [`CallError::Unavailable`], and later calls fail without being sent.
+//! `$/progress` to the stream subscribed to its token (bounded and coalesced, see
+//! [`crate::progress`]). When the connection ends (EOF, a frame error, a pipe error, or the
+//! supervisor seeing the child die), every waiting call fails at once with
+//! [`CallError::Unavailable`], later calls fail without being sent, and [`Client::closed`]
+//! resolves (the supervisor treats that as a crash of the sidecar).
 //!
 //! A call that is dropped or times out sends `$/cancelRequest {id}`; its late answer, if any,
 //! is discarded, and if it was still queued it is not written at all.
@@ -22,12 +24,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::framing::{self, FrameReader, FrameWriter};
 pub use crate::jsonrpc::ProgressToken;
 use crate::jsonrpc::{self, Incoming, RpcError};
 use crate::policy::{PolicyError, PolicyGate};
+use crate::progress::{self, Mailbox};
+use crate::throttle::Throttle;
 use crate::types::{ProgressValue, ProgressValueKind};
 
 #[derive(Debug, Clone)]
@@ -81,6 +85,8 @@ struct Shared {
     next_subscription: AtomicU64,
     next_token: AtomicU64,
     calls: Mutex<Calls>,
+    /// Woken once, when `calls.closed` is set.
+    ended: Notify,
     routes: Mutex<HashMap<ProgressToken, Route>>,
     requests: mpsc::Sender<Outgoing>,
     control: mpsc::UnboundedSender<Bytes>,
@@ -107,7 +113,15 @@ struct Calls {
 #[derive(Debug)]
 struct Route {
     subscription: u64,
-    sender: mpsc::UnboundedSender<ProgressValue>,
+    mailbox: Arc<Mailbox>,
+}
+
+impl Drop for Route {
+    /// However the route goes (`end`, the connection's end, a new subscription to the token),
+    /// its stream ends once drained.
+    fn drop(&mut self) {
+        self.mailbox.close();
+    }
 }
 
 impl Client {
@@ -124,6 +138,7 @@ impl Client {
             next_subscription: AtomicU64::new(1),
             next_token: AtomicU64::new(1),
             calls: Mutex::default(),
+            ended: Notify::new(),
             routes: Mutex::default(),
             requests,
             control,
@@ -194,14 +209,15 @@ impl Client {
     /// carries the token; the stream ends after the `end` update (or when the connection does).
     pub fn progress(&self, token: impl Into<ProgressToken>) -> ProgressStream {
         let token = token.into();
-        let (sender, receiver) = mpsc::unbounded_channel();
+        let mailbox = Arc::new(Mailbox::default());
         let subscription = self.shared.next_subscription.fetch_add(1, Ordering::Relaxed);
+        let route = Route { subscription, mailbox: Arc::clone(&mailbox) };
         let calls = lock(&self.shared.calls);
-        // On a closed connection the sender is dropped right away, so the stream just ends.
+        // On a closed connection the route is dropped right away, so the stream just ends.
         if calls.closed.is_none() {
-            lock(&self.shared.routes).insert(token.clone(), Route { subscription, sender });
+            lock(&self.shared.routes).insert(token.clone(), route);
         }
-        ProgressStream { token, subscription, receiver, shared: Arc::downgrade(&self.shared) }
+        ProgressStream { token, subscription, mailbox, shared: Arc::downgrade(&self.shared) }
     }
 
     /// A fresh integer token and its stream: `params.progress_token = Some(token.into())`
@@ -215,6 +231,21 @@ impl Client {
     /// End the connection: every waiting call fails now with `reason`, later ones at once.
     pub(crate) fn close(&self, reason: &str) {
         self.shared.close(reason);
+    }
+
+    /// Resolves once the connection has ended, with why: its reader or writer stopped (the
+    /// sidecar closed a pipe or sent what cannot be framed), or it was closed.
+    pub async fn closed(&self) -> String {
+        loop {
+            let ended = self.shared.ended.notified();
+            tokio::pin!(ended);
+            // Registered before the check, so a close between the two is not missed.
+            ended.as_mut().enable();
+            if let Some(reason) = &lock(&self.shared.calls).closed {
+                return reason.clone();
+            }
+            ended.await;
+        }
     }
 }
 
@@ -277,6 +308,7 @@ impl Shared {
             calls.closed = Some(reason.to_owned());
             std::mem::take(&mut calls.waiting)
         };
+        self.ended.notify_waiters();
         lock(&self.routes).clear();
         tracing::info!(reason, in_flight = waiting.len(), "connection to the sidecar closed");
         for (_, answer) in waiting {
@@ -284,53 +316,93 @@ impl Shared {
         }
     }
 
-    fn dispatch(&self, payload: &[u8]) {
+    fn dispatch(&self, payload: &[u8], noise: &mut Noise) {
         match jsonrpc::decode(payload) {
             Ok(Incoming::Response { id, outcome }) => {
                 let waiting = lock(&self.calls).waiting.remove(&id);
                 match waiting {
                     // A send error means the caller gave up this very moment; nothing to do.
                     Some(answer) => drop(answer.send(outcome.map_err(CallError::Rpc))),
-                    None => tracing::debug!(id, "answer to a request nobody waits for (cancelled or timed out)"),
+                    None if noise.stray.admit() => {
+                        tracing::debug!(id, "answer to a request nobody waits for (cancelled or timed out)");
+                    }
+                    None => {}
                 }
             }
             Ok(Incoming::Progress { token, value }) => self.route(token, value),
-            Ok(Incoming::Notification { method }) => tracing::debug!(method, "notification without a consumer"),
-            Ok(Incoming::Unattributed { id, error }) => {
+            Ok(Incoming::Notification { method }) if noise.stray.admit() => {
+                tracing::debug!(method, "notification without a consumer");
+            }
+            Ok(Incoming::Unattributed { id, error }) if noise.stray.admit() => {
                 tracing::warn!(%id, ?error, "the sidecar answered a request it could not identify");
             }
-            Err(error) => tracing::warn!(%error, "unreadable frame from the sidecar"),
+            Ok(Incoming::Notification { .. } | Incoming::Unattributed { .. }) => {}
+            Err(error) if noise.unreadable.admit() => tracing::warn!(%error, "unreadable frame from the sidecar"),
+            Err(_) => {}
         }
     }
 
     fn route(&self, token: ProgressToken, value: ProgressValue) {
         let last = value.kind == ProgressValueKind::End;
         let mut routes = lock(&self.routes);
-        let delivered = routes.get(&token).is_some_and(|route| route.sender.send(value).is_ok());
-        if last || !delivered {
+        if let Some(route) = routes.get(&token) {
+            route.mailbox.post(value);
+        }
+        if last {
             routes.remove(&token);
         }
     }
 }
 
-/// The progress updates of one token, in order; unbounded because the reader must never wait
-/// for a slow consumer, and the sidecar already coalesces reports (~10/s per token).
+/// Log limits for what the sidecar can send at will, one set per connection (each frame of
+/// garbage costs the sidecar a few bytes; a log line each would cost the host far more).
+struct Noise {
+    unreadable: Throttle,
+    stray: Throttle,
+}
+
+impl Noise {
+    fn new() -> Self {
+        let window = Duration::from_secs(10);
+        Self {
+            unreadable: Throttle::new("unreadable frames from the sidecar", 10, window),
+            stray: Throttle::new("answers and notifications from the sidecar that nobody waits for", 10, window),
+        }
+    }
+}
+
+/// The progress updates of one token, in order. Bounded: the reader must never wait for a slow
+/// consumer, so updates the consumer has not taken yet are coalesced (latest wins; `end` is
+/// always delivered), and at most [`ProgressStream::CAPACITY`] + 1 wait (see [`crate::progress`]).
 #[derive(Debug)]
 pub struct ProgressStream {
     token: ProgressToken,
     subscription: u64,
-    receiver: mpsc::UnboundedReceiver<ProgressValue>,
+    mailbox: Arc<Mailbox>,
     shared: Weak<Shared>,
 }
 
 impl ProgressStream {
+    /// Updates that may wait besides `end`.
+    pub const CAPACITY: usize = progress::CAPACITY;
+
     pub fn token(&self) -> &ProgressToken {
         &self.token
     }
 
     /// The next update; `None` once `end` has been received or the connection has ended.
     pub async fn recv(&mut self) -> Option<ProgressValue> {
-        self.receiver.recv().await
+        self.mailbox.recv().await
+    }
+
+    /// The next update if one is waiting now.
+    pub fn try_recv(&mut self) -> Option<ProgressValue> {
+        self.mailbox.try_recv()
+    }
+
+    /// How many updates are waiting to be received.
+    pub fn waiting(&self) -> usize {
+        self.mailbox.waiting()
     }
 }
 
@@ -399,10 +471,11 @@ fn wanted(outgoing: Outgoing, shared: &Weak<Shared>) -> Option<Bytes> {
 }
 
 async fn read_loop<R: AsyncRead + Unpin>(mut frames: FrameReader<R>, shared: Weak<Shared>) {
+    let mut noise = Noise::new();
     let reason = loop {
         match frames.next().await {
             Some(Ok(frame)) => match shared.upgrade() {
-                Some(shared) => shared.dispatch(&frame),
+                Some(shared) => shared.dispatch(&frame, &mut noise),
                 None => return,
             },
             Some(Err(error)) => break format!("reading from the sidecar failed: {error}"),

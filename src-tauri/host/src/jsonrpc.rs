@@ -4,11 +4,15 @@
 //! The host only ever sends single requests with integer ids, so it expects single
 //! responses (never batches) whose id is one of its integers.
 
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
 use bytes::Bytes;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use crate::throttle::Throttle;
 use crate::types::{ErrorKind, ErrorObject, ProgressValue};
 
 /// An error the sidecar answered with: `code`, and the fields of `error.data`.
@@ -190,7 +194,12 @@ fn rpc_error(raw: &RawValue) -> RpcError {
             retryable: data.retryable,
         };
     }
-    tracing::warn!(error = raw.get(), "the sidecar sent an error without valid `data`");
+    // One log budget for the whole process: this is decoded where no connection state is at hand.
+    static WITHOUT_DATA: Mutex<Throttle> =
+        Mutex::new(Throttle::new("errors from the sidecar without valid `data`", 10, Duration::from_secs(10)));
+    if WITHOUT_DATA.lock().unwrap_or_else(PoisonError::into_inner).admit() {
+        tracing::warn!(error = raw.get(), "the sidecar sent an error without valid `data`");
+    }
     let (code, message) = match serde_json::from_str::<LooseError>(raw.get()) {
         Ok(LooseError { code, message }) => (code, message),
         Err(_) => (-32603, raw.get().to_owned()),

@@ -90,7 +90,7 @@ pub fn check(root: &Path) -> Result<(), RuntimeCheckError> {
     if differences.is_empty() {
         return Ok(());
     }
-    differences.sort_by(|a, b| a.to_string().cmp(&b.to_string()));
+    differences.sort_by_key(ToString::to_string);
     Err(RuntimeCheckError::Differs { root: root.to_path_buf(), differences })
 }
 

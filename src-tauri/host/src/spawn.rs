@@ -81,6 +81,9 @@ pub enum SpawnError {
     NoPid,
     #[error("the sidecar's pid {0} cannot lead a process group")]
     Group(u32),
+    /// Windows: the job object that holds the sidecar and what it starts.
+    #[error("cannot put the sidecar in a job object: {0}")]
+    Job(std::io::Error),
 }
 
 /// A started sidecar: the child, its protocol pipes, its group and its log.
@@ -112,9 +115,25 @@ pub fn spawn(config: &SpawnConfig) -> Result<Spawned, SpawnError> {
     }
     #[cfg(unix)]
     command.process_group(0);
+    // Inherited by everything the sidecar starts, so that those that leave its group are found.
+    #[cfg(target_os = "linux")]
+    let escaped = crate::escaped::Marker::new();
+    #[cfg(target_os = "linux")]
+    command.env(crate::escaped::MARKER_VARIABLE, escaped.value());
     let mut child = command.spawn().map_err(|source| SpawnError::Launch { python: config.python.clone(), source })?;
     let pid = child.id().ok_or(SpawnError::NoPid)?;
-    let group = ProcessGroup::led_by(pid).ok_or(SpawnError::Group(pid))?;
+    #[cfg(unix)]
+    let group = ProcessGroup::led_by(
+        pid,
+        #[cfg(target_os = "linux")]
+        escaped,
+    )
+    .ok_or(SpawnError::Group(pid))?;
+    #[cfg(windows)]
+    let group = {
+        let handle = child.raw_handle().ok_or(SpawnError::NoPid)?;
+        ProcessGroup::contained(pid, crate::job::Job::containing(handle).map_err(SpawnError::Job)?)
+    };
     let stdin = child.stdin.take().ok_or(SpawnError::Pipe("stdin"))?;
     let stdout = child.stdout.take().ok_or(SpawnError::Pipe("stdout"))?;
     let stderr = StderrLog::drain(child.stderr.take().ok_or(SpawnError::Pipe("stderr"))?, pid);

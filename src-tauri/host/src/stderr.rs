@@ -3,18 +3,26 @@
 //!
 //! The sidecar writes one JSON object per line (`{ts, level, logger, msg, exc?}`); anything
 //! else (an interpreter that fails before logging is set up) is forwarded as a warning.
+//! Forwarding is rate-limited ([`LINES_PER_WINDOW`]; the rest is counted and summarised), so a
+//! sidecar that floods its stderr cannot flood the host's log; the tail keeps every line.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use serde::Deserialize;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::task::JoinHandle;
 
+use crate::throttle::Throttle;
+
 /// Longest line kept; the rest of a longer line is dropped (and said so), never buffered.
 const MAX_LINE_BYTES: usize = 16 * 1024;
 /// Lines kept for [`StderrLog::tail`].
 const TAIL_LINES: usize = 20;
+/// Lines forwarded per [`WINDOW`]; a chatty sidecar at debug level stays well below.
+const LINES_PER_WINDOW: u32 = 500;
+const WINDOW: Duration = Duration::from_secs(10);
 
 /// The drain task and the last lines it saw.
 #[derive(Debug)]
@@ -38,13 +46,14 @@ impl StderrLog {
     }
 
     /// Wait (bounded) until the pipe is closed, so that [`Self::tail`] has everything.
-    pub async fn finished(&mut self, within: std::time::Duration) {
+    pub async fn finished(&mut self, within: Duration) {
         // A timeout leaves the task running: a grandchild may still hold the pipe open.
         let _ = tokio::time::timeout(within, &mut self.task).await;
     }
 }
 
 async fn drain<R: AsyncRead + Unpin>(mut reader: BufReader<R>, pid: u32, tail: Arc<Mutex<VecDeque<String>>>) {
+    let mut throttle = Throttle::new("[python] lines of the sidecar's log", LINES_PER_WINDOW, WINDOW);
     let mut line = Vec::new();
     let mut truncated = false;
     loop {
@@ -57,7 +66,7 @@ async fn drain<R: AsyncRead + Unpin>(mut reader: BufReader<R>, pid: u32, tail: A
         };
         if chunk.is_empty() {
             if !line.is_empty() {
-                emit(&line, truncated, pid, &tail);
+                emit(&line, truncated, pid, &tail, &mut throttle);
             }
             return;
         }
@@ -71,7 +80,7 @@ async fn drain<R: AsyncRead + Unpin>(mut reader: BufReader<R>, pid: u32, tail: A
         truncated |= piece.len() > room;
         reader.consume(used);
         if complete.is_some() {
-            emit(&line, truncated, pid, &tail);
+            emit(&line, truncated, pid, &tail, &mut throttle);
             line.clear();
             truncated = false;
         }
@@ -87,10 +96,21 @@ struct Record<'a> {
     exc: Option<String>,
 }
 
-fn emit(raw: &[u8], truncated: bool, pid: u32, tail: &Mutex<VecDeque<String>>) {
+fn emit(raw: &[u8], truncated: bool, pid: u32, tail: &Mutex<VecDeque<String>>, throttle: &mut Throttle) {
     let text = String::from_utf8_lossy(raw);
     let text = text.trim_end_matches('\r');
     let shown = if truncated { format!("{text}… (line truncated)") } else { text.to_owned() };
+    if throttle.admit() {
+        forward(text, &shown, pid);
+    }
+    let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
+    if tail.len() == TAIL_LINES {
+        tail.pop_front();
+    }
+    tail.push_back(shown);
+}
+
+fn forward(text: &str, shown: &str, pid: u32) {
     match serde_json::from_str::<Record>(text) {
         Ok(Record { level, logger, msg, exc }) => {
             let exc = exc.as_deref().unwrap_or("");
@@ -103,11 +123,6 @@ fn emit(raw: &[u8], truncated: bool, pid: u32, tail: &Mutex<VecDeque<String>>) {
         }
         Err(_) => tracing::warn!(target: "sidecar::python", pid, "[python] {shown}"),
     }
-    let mut tail = tail.lock().unwrap_or_else(PoisonError::into_inner);
-    if tail.len() == TAIL_LINES {
-        tail.pop_front();
-    }
-    tail.push_back(shown);
 }
 
 #[cfg(test)]

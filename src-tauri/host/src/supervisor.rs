@@ -4,10 +4,18 @@
 //! * When the child dies, its connection closes at once, so every in-flight call fails with
 //!   [`CallError::Unavailable`] instead of hanging; calls made while it restarts fail the same
 //!   way. Callers take a fresh [`Client`] from [`Supervisor::client`] per call or per batch.
+//! * A connection that ends while the child lives (it closed a pipe, or sent what cannot be
+//!   framed) is a crash too, and so is a child that exits during the handshake (noticed at
+//!   once, even when something it started still holds its stdout open).
 //! * Restarts back off exponentially; the 5th crash within 3 minutes (by default) ends in
 //!   [`State::GaveUp`], which [`Supervisor::watch`] reports.
 //! * [`Supervisor::stop`] is `shutdown` + `exit`; SIGTERM to the group after 2 s; SIGKILL to
-//!   the group after 2 s more. Dropping the supervisor instead kills the group on the spot.
+//!   the group after 2 s more. Signals go to the sidecar by pid too (it may have left its
+//!   group), and on Linux to what it started outside the group ([`crate::escaped`]). Every
+//!   wait is bounded: a process that SIGKILL cannot end at once (stuck in the kernel) is left
+//!   to tokio to reap later rather than waited for.
+//! * Dropping the supervisor, or the future of [`Supervisor::start`] (a caller's timeout),
+//!   kills everything on the spot.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -91,11 +99,14 @@ pub struct StopPolicy {
     pub grace: Duration,
     /// From SIGTERM to SIGKILL.
     pub term: Duration,
+    /// From SIGKILL to giving up waiting (after a stop or a crash): a process in uninterruptible
+    /// IO cannot die before the IO ends; tokio reaps it whenever it does.
+    pub kill: Duration,
 }
 
 impl Default for StopPolicy {
     fn default() -> Self {
-        Self { grace: Duration::from_secs(2), term: Duration::from_secs(2) }
+        Self { grace: Duration::from_secs(2), term: Duration::from_secs(2), kill: Duration::from_secs(2) }
     }
 }
 
@@ -253,13 +264,27 @@ impl Shared {
     }
 }
 
-/// One child process and its connection.
+/// One child process and its connection. Dropping it before [`discard`] (a dropped start, an
+/// aborted task) kills everything the sidecar started, not just the sidecar.
 struct Instance {
     child: Child,
     pid: u32,
     group: ProcessGroup,
     stderr: StderrLog,
     client: Client,
+    /// Killed and reaped by [`discard`] (or given up on): nothing left for `Drop`.
+    discarded: bool,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        if !self.discarded {
+            // Synchronous: a dropped future gets no chance to await. The child's own
+            // `kill_on_drop` takes care of the sidecar itself, by pid.
+            self.group.kill();
+            tracing::warn!(pid = self.pid, "a sidecar was dropped before it was stopped; killed all it started");
+        }
+    }
 }
 
 async fn launch(config: &SupervisorConfig, gate: &Arc<PolicyGate>, shared: &Shared) -> Result<Instance, StartError> {
@@ -268,18 +293,30 @@ async fn launch(config: &SupervisorConfig, gate: &Arc<PolicyGate>, shared: &Shar
     spawn_config.args.push("--max-frame-bytes".into());
     spawn_config.args.push(config.client.max_frame_bytes.to_string().into());
     let spawned = spawn::spawn(&spawn_config)?;
-    *lock(&shared.group) = Some(spawned.group);
+    *lock(&shared.group) = Some(spawned.group.clone());
     let client = Client::connect(spawned.stdin, spawned.stdout, &config.client, Arc::clone(gate));
-    let mut instance =
-        Instance { child: spawned.child, pid: spawned.pid, group: spawned.group, stderr: spawned.stderr, client };
-    match handshake::initialize(&instance.client, &config.handshake).await {
+    let mut instance = Instance {
+        child: spawned.child,
+        pid: spawned.pid,
+        group: spawned.group,
+        stderr: spawned.stderr,
+        client,
+        discarded: false,
+    };
+    // A sidecar that exits during the handshake fails it at once, even when something it
+    // started still holds its stdout open (so that its connection does not end).
+    let outcome = tokio::select! {
+        result = handshake::initialize(&instance.client, &config.handshake) => result,
+        status = instance.child.wait() => Err(HandshakeError::Call(CallError::Unavailable(exited(status)))),
+    };
+    match outcome {
         Ok(result) => {
             tracing::info!(pid = instance.pid, version = result.server.version, "sidecar ready");
             Ok(instance)
         }
         Err(source) => {
             tracing::warn!(pid = instance.pid, %source, "sidecar handshake failed");
-            discard(&mut instance, &source.to_string(), shared).await;
+            discard(&mut instance, &source.to_string(), shared, config.stop.kill).await;
             // Its last words usually say why (a Python without the sidecar, a traceback).
             instance.stderr.finished(Duration::from_secs(1)).await;
             Err(StartError::Handshake { source, stderr: instance.stderr.tail() })
@@ -287,14 +324,35 @@ async fn launch(config: &SupervisorConfig, gate: &Arc<PolicyGate>, shared: &Shar
     }
 }
 
-/// Fail the calls of a dead or unwanted child, kill its group, and reap it.
-async fn discard(instance: &mut Instance, reason: &str, shared: &Shared) {
+fn exited(status: std::io::Result<ExitStatus>) -> String {
+    match status {
+        Ok(status) => format!("the sidecar exited ({status})"),
+        Err(error) => format!("cannot wait for the sidecar: {error}"),
+    }
+}
+
+/// Fail the calls of a dead or unwanted child, kill all it started, and reap it, waiting for
+/// that at most `within` after the SIGKILL; its exit status, if it was reaped.
+async fn discard(instance: &mut Instance, reason: &str, shared: &Shared, within: Duration) -> Option<ExitStatus> {
     instance.client.close(reason);
     instance.group.kill();
-    if let Err(error) = instance.child.wait().await {
-        tracing::warn!(pid = instance.pid, %error, "cannot reap the sidecar");
-    }
+    // By pid too: the sidecar may have left its group. Tokio knows whether it was reaped.
+    let _ = instance.child.start_kill();
+    let status = match tokio::time::timeout(within, instance.child.wait()).await {
+        Ok(Ok(status)) => Some(status),
+        Ok(Err(error)) => {
+            tracing::warn!(pid = instance.pid, %error, "cannot reap the sidecar");
+            None
+        }
+        Err(_) => {
+            // Dropping the child hands it to tokio, which reaps it whenever it dies.
+            tracing::error!(pid = instance.pid, ?within, "the sidecar did not die after SIGKILL; not waiting for it");
+            None
+        }
+    };
+    instance.discarded = true;
     *lock(&shared.group) = None;
+    status
 }
 
 enum Watched {
@@ -340,7 +398,7 @@ async fn supervise(
                 State::Restarting { crashes: count, reason: reason.clone() }
             });
             if let Some(mut dead) = dead.take() {
-                discard(&mut dead, &reason, &shared).await;
+                discard(&mut dead, &reason, &shared, config.stop.kill).await;
             }
             if gave_up {
                 tracing::error!(crashes = count, %reason, "the sidecar keeps crashing; giving up");
@@ -354,7 +412,8 @@ async fn supervise(
             let relaunched = tokio::select! {
                 relaunched = relaunch => relaunched,
                 reply = stop_requests.recv() => {
-                    let killed = lock(&shared.group).take().is_some_and(|group| group.kill());
+                    // Dropping the relaunch has killed the sidecar it was starting, if any.
+                    let killed = lock(&shared.group).take().is_some();
                     shared.set(State::Stopped);
                     if let Some(reply) = reply {
                         let escalation = if killed { Escalation::Killed } else { Escalation::None };
@@ -387,14 +446,22 @@ async fn watch_instance(
     let checks = check_health(instance.client.with_timeout(health.timeout), health.clone());
     tokio::pin!(checks);
     tokio::select! {
-        status = instance.child.wait() => Watched::Crashed(match status {
-            Ok(status) => format!("the sidecar exited ({status})"),
-            Err(error) => format!("cannot wait for the sidecar: {error}"),
-        }),
+        biased;
+        status = instance.child.wait() => Watched::Crashed(exited(status)),
+        reason = instance.client.closed() => {
+            // The exit, when that is why, says more than the closed pipe that comes with it.
+            match tokio::time::timeout(EXIT_NOTICE, instance.child.wait()).await {
+                Ok(status) => Watched::Crashed(exited(status)),
+                Err(_) => Watched::Crashed(format!("the connection to the running sidecar ended: {reason}")),
+            }
+        }
         reason = &mut checks => Watched::Crashed(reason),
         reply = stop_requests.recv() => Watched::Stop(reply),
     }
 }
+
+/// How long a closed connection waits for the exit that usually comes with it.
+const EXIT_NOTICE: Duration = Duration::from_millis(100);
 
 /// Runs until `failures` health checks in a row have failed, and says why.
 async fn check_health(client: Client, policy: HealthPolicy) -> String {
@@ -429,20 +496,22 @@ async fn stop(mut instance: Instance, policy: &StopPolicy, shared: &Shared) -> S
     let (status, escalation) = match tokio::time::timeout(policy.grace, graceful).await {
         Ok(status) => (status.ok(), Escalation::None),
         Err(_) => {
-            tracing::warn!(pid = instance.pid, "the sidecar did not exit after shutdown; SIGTERM to its group");
+            tracing::warn!(pid = instance.pid, "the sidecar did not exit after shutdown; SIGTERM to it and its group");
             instance.group.terminate();
+            crate::group::terminate_leader(&instance.child);
             match tokio::time::timeout(policy.term, instance.child.wait()).await {
                 Ok(status) => (status.ok(), Escalation::Terminated),
                 Err(_) => {
-                    tracing::warn!(pid = instance.pid, "the sidecar ignored SIGTERM; SIGKILL to its group");
-                    instance.group.kill();
-                    (instance.child.wait().await.ok(), Escalation::Killed)
+                    tracing::warn!(pid = instance.pid, "the sidecar ignored SIGTERM; SIGKILL to it and its group");
+                    (None, Escalation::Killed)
                 }
             }
         }
     };
-    // The group outlives its leader when something the sidecar started is still running.
-    discard(&mut instance, "the sidecar was stopped", shared).await;
+    // Kills what is left: the group outlives its leader when something the sidecar started is
+    // still running, and after an ignored SIGTERM, the sidecar itself.
+    let reaped = discard(&mut instance, "the sidecar was stopped", shared, policy.kill).await;
+    let status = status.or(reaped);
     tracing::info!(pid = instance.pid, ?status, ?escalation, "sidecar stopped");
     StopReport { status, escalation }
 }

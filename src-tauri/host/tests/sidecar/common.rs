@@ -1,8 +1,9 @@
 //! Shared by the tests: the real sidecar from the repo's .venv, the test server, the fake.
 
 use std::future::Future;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::{Arc, Mutex, Once};
 use std::time::{Duration, Instant};
 
 use sidecar_host::locate::Source;
@@ -67,7 +68,8 @@ fn quick(spawn: SpawnConfig) -> SupervisorConfig {
     let mut config = SupervisorConfig::new(spawn);
     config.restart = RestartPolicy { first_backoff: Duration::from_millis(20), ..RestartPolicy::default() };
     config.health = HealthPolicy { interval: Duration::from_secs(60), ..HealthPolicy::default() };
-    config.stop = StopPolicy { grace: Duration::from_millis(1500), term: Duration::from_millis(500) };
+    config.stop =
+        StopPolicy { grace: Duration::from_millis(1500), term: Duration::from_millis(500), ..StopPolicy::default() };
     config
 }
 
@@ -84,12 +86,71 @@ pub fn testserver() -> SupervisorConfig {
     quick(spawn)
 }
 
-/// tests/fixtures/fake_sidecar.py in one of its modes.
+/// tests/fixtures/fake_sidecar.py with its behaviours (`&["stubborn"]`, `&["flood=4096"]`).
 pub fn fake(mode: &[&str]) -> SupervisorConfig {
     let mut spawn = SpawnConfig::new(python());
     spawn.args = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fake_sidecar.py").into()];
     spawn.args.extend(mode.iter().map(Into::into));
     quick(spawn)
+}
+
+/// Whether `pid` is a live process (not gone, not a zombie).
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| stat.rfind(')').map(|i| stat[i + 2..].starts_with(['Z', 'X'])))
+        .is_some_and(|dead| !dead)
+}
+
+/// A fresh path for a fake sidecar to write pids to (`pidfile=`, `escape=`).
+pub fn pidfile(name: &str) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("sidecar-host-{}-{name}.pid", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+/// The pids in `path`, once a fake sidecar has written them (it writes them once, whole).
+pub async fn read_pids(path: &Path) -> Vec<u32> {
+    loop {
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let pids: Vec<u32> = text.split_whitespace().filter_map(|p| p.parse().ok()).collect();
+            if !pids.is_empty() {
+                return pids;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// What reaches `tracing` on this thread while the guard of [`Captured::install`] lives (use a
+/// current-thread runtime, so that the host's tasks log on this thread too).
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Captured {
+    pub fn install(&self) -> tracing::subscriber::DefaultGuard {
+        let writer = self.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::TRACE)
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Live (not zombie) processes in process group `pgid`, from /proc.

@@ -1,11 +1,10 @@
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use sidecar_host::spawn::{self, SpawnConfig};
 use sidecar_host::{Client, ClientConfig, SpawnError, StartError, Supervisor, SupervisorConfig};
 
-use crate::common::{self, fake, gate, python, scratch};
+use crate::common::{self, Captured, fake, gate, python, scratch};
 
 #[tokio::test]
 async fn a_missing_python_is_a_clear_error() {
@@ -30,30 +29,14 @@ async fn a_python_without_the_sidecar_says_why() {
     assert!(text.contains("No module named no_such_sidecar_module"), "the error shows the child's stderr: {text}");
 }
 
-/// A `std::io::Write` into a shared buffer, to see what reaches `tracing`.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// 4 MiB of stderr before each answer: without the drain the child blocks on a full pipe
 /// (64 KiB) and the call never returns.
 #[tokio::test(flavor = "current_thread")]
 async fn a_stderr_flood_does_not_deadlock_and_reaches_tracing() {
     let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt().with_writer(move || writer.clone()).with_ansi(false).finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = captured.install();
 
-    let spawned = spawn::spawn(&fake(&["flood", "4194304"]).spawn).expect("spawn");
+    let spawned = spawn::spawn(&fake(&["flood=4194304"]).spawn).expect("spawn");
     let client = Client::connect(
         spawned.stdin,
         spawned.stdout,
@@ -65,6 +48,6 @@ async fn a_stderr_flood_does_not_deadlock_and_reaches_tracing() {
         assert_eq!(health.pid, i64::from(spawned.pid));
     }
     spawned.group.kill();
-    let log = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    let log = captured.text();
     assert!(log.contains("[python] flood xxx"), "stderr lines are forwarded with the [python] prefix");
 }

@@ -5,5 +5,6 @@ mod calls;
 mod common;
 mod handshake;
 mod launch;
+mod misbehaving;
 mod supervision;
 mod watch;
