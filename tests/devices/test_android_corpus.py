@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sidecar.devices.android import parse
+from sidecar.devices.android import owners, parse
 from sidecar.devices.android.logcat_refusal import logcat_refusal
 from sidecar.devices.android.shell_errors import ShellError, lf, shell_error
 
@@ -41,7 +41,7 @@ def test_identity_and_boot_state_read_from_real_getprop_dumps(sample: Sample) ->
     expect = sample.expect
     basic, found = inspect_captured({"getprop": sample.text}, "basic")
     assert (basic.model, basic.manufacturer, basic.os_version) == (expect["model"], expect["manufacturer"], expect["os_version"])
-    assert basic.build == expect["build"] and basic.serial == expect["serial"]
+    assert basic.build == expect["build"] and basic.serial == (expect["serial"] or None)  # a blank prop is no serial
     assert basic.model_name == expect["marketing_name"]
     assert basic.bootloader_locked == expect["bootloader_locked"]
     assert basic.verified_boot_state == (expect["verified_boot_state"] or None)
@@ -130,3 +130,8 @@ def test_no_field_is_ever_null_without_a_warning_naming_it(data: st.DataObject, 
             phone[command] = _some_lines(data, data.draw(st.sampled_from(choices), label=command).text)
     result, found = inspect_captured(phone, depth)
     assert unexplained_nulls(result, found) == []
+
+
+@pytest.mark.parametrize("sample", samples("android/users"), ids=str)
+def test_work_profiles_read_from_real_user_lists(sample: Sample) -> None:
+    assert owners.has_managed_profile(lf(sample.text)) is sample.expect["work_profile"]

@@ -10,6 +10,9 @@ neither, and are not reported. Pure: text in, values out, never raises.
   ``Profile Owner (User N):`` blocks, each with ``admin=ComponentInfo{pkg/class}``, and no
   block at all when there is no owner.
 * ``pm list users`` prints ``UserInfo{id:name:flags}``, flags in hex; 0x20 marks a managed profile.
+  Samsung's Secure Folder is one too (Knox builds it as a managed profile), marked with
+  Samsung's own flag 0x20000 (``FLAG_SECURE_FOLDER`` in Samsung's UserInfo; AOSP's flags end at
+  0x8000): a private folder of the owner's, not a work profile, so it does not count.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ _DUMP_BLOCK = re.compile(r"^\s*(Device Owner|Profile Owner \(User \d+\))\s*:")
 _DUMP_ADMIN = re.compile(r"^\s*admin=ComponentInfo\{([^}]+)\}")
 _USER = re.compile(r"UserInfo\{(\d+):([^}]*):([0-9a-fA-F]+)\}")
 _FLAG_MANAGED_PROFILE = 0x20
+_FLAG_SAMSUNG_SECURE_FOLDER = 0x20000
 
 
 class Owners(NamedTuple):
@@ -63,4 +67,4 @@ def has_managed_profile(text: str) -> bool | None:
     flags = [int(match[3], 16) for match in _USER.finditer(text)]
     if not flags:
         return None
-    return any(flag & _FLAG_MANAGED_PROFILE for flag in flags)
+    return any(flag & _FLAG_MANAGED_PROFILE and not flag & _FLAG_SAMSUNG_SECURE_FOLDER for flag in flags)

@@ -103,12 +103,12 @@ def df_data(text: str) -> tuple[int, int, bool] | None:
     ignores ``-k`` (it says ``-k: No such file or directory``) and prints sizes rounded to K/M/G
     with the mount point first: those figures are approximate (``exact`` False). A listing
     without a /data row (some rooted boxes mount it elsewhere) gives None, never another row."""
-    lines = [line for line in text.split("\n") if line.strip()]
-    header = next((i for i, line in enumerate(lines) if line.startswith("Filesystem")), None)
+    rows = [line.split() for line in text.split("\n") if line.strip()]
+    header = next((i for i, cells in enumerate(rows) if cells[0] == "Filesystem"), None)
     if header is None:
         return None
-    toolbox = "Blksize" in lines[header].split()
-    for row in _df_rows(lines[header + 1 :]):
+    toolbox = "Blksize" in rows[header]
+    for row in _df_rows(rows[header + 1 :]):
         if toolbox and row[0] == "/data" and len(row) >= 4:
             size, free = _rounded_kib(row[1]), _rounded_kib(row[3])
             if size is not None and free is not None:
@@ -118,18 +118,17 @@ def df_data(text: str) -> tuple[int, int, bool] | None:
     return None
 
 
-def _df_rows(lines: list[str]) -> list[list[str]]:
+def _df_rows(rows: list[list[str]]) -> list[list[str]]:
     """Rows of cells; a device name too long for its column sits alone on a line, its figures on the next."""
-    rows: list[list[str]] = []
+    joined: list[list[str]] = []
     pending: list[str] = []
-    for line in lines:
-        cells = line.split()
-        if len(cells) == 1 and not line.startswith(" "):
+    for cells in rows:
+        if len(cells) == 1:
             pending = cells
             continue
-        rows.append(pending + cells if line.startswith(" ") and pending else cells)
+        joined.append(pending + cells if pending and cells[0][:1].isdigit() else cells)
         pending = []
-    return rows
+    return joined
 
 
 def _rounded_kib(cell: str) -> int | None:
