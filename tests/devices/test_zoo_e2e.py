@@ -53,6 +53,12 @@ def test_a_zoo_phone_is_inspected_as_its_captures_read(device_sidecar, zoo_phone
         assert data["battery_level"] == _expect("battery", phone.battery)["level"]
     deep = device_sidecar.request("inspect/deep", android_ref(device))
     assert deep["data"]["security_patch"] == expect["security_patch"]
+    for command, kind, stem in phone.extra:
+        if kind == "users":
+            assert deep["data"]["supervision"]["work_profile"] is _expect(kind, stem)["work_profile"]
+        if kind == "pm":
+            counted = deep["data"]["packages"]["user" if command.endswith("-3") else "system"]
+            assert counted == _expect(kind, stem)["packages"]
     assert not any(i.startswith("su binary") for i in deep["data"]["root_indicators"])  # old shells' "not found" is not a path
     for result in (basic, deep):
         nulls = [f for f, v in _flatten(result["data"]).items() if v is None]
