@@ -9,6 +9,7 @@ and trimmed to what the file system takes. Only the worker imports this module.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -21,6 +22,7 @@ import yt_dlp
 
 from ..protocol.errors import RpcError
 from . import info, paths, presets
+from .downloaders import NATIVE_OPTIONS, NativeOnly
 from .messages import DownloadRequest, ProbeRequest, Progress, Saved, Warned, WorkerEvent
 from .types import DownloadProbeResult
 
@@ -111,7 +113,13 @@ def download(request: DownloadRequest, emit: Callable[[WorkerEvent], None]) -> N
     }
     if ffmpeg:
         options["ffmpeg_location"] = ffmpeg
-    with ConfinedYoutubeDL(options, request) as ydl:
+    # While private networks are refused, every fetch must pass the address guard: only
+    # yt-dlp's own downloaders may run (see downloaders.py).
+    confine: contextlib.AbstractContextManager[object] = contextlib.nullcontext()
+    if not request.policy.allow_private_networks:
+        options |= NATIVE_OPTIONS
+        confine = NativeOnly()
+    with confine, ConfinedYoutubeDL(options, request) as ydl:
         ydl.download([request.url])
 
 
