@@ -27,7 +27,7 @@ from .adb import AdbSession
 from .props import Props
 from .shell_errors import ShellError, lf, shell_error
 
-Report = Callable[[str, float], None]
+Report = Callable[[str, float | None], None]  # message, percentage (None: unknown)
 
 # settings read for inspection: (namespace, key, the result field it feeds)
 FRP_MODE = ("secure", "secure_frp_mode", "frp_locked")
@@ -211,7 +211,7 @@ async def _su_paths(probe: Probe) -> list[str]:
     if shell_error(which) is None and which.startswith("/") and "\n" not in which and " " not in which:
         found.append(which)
     for path in commands.SU_PATHS:
-        listed = lf(await probe.session.run(commands.list_dir(path)))  # type: ignore[arg-type]
+        listed = lf(await probe.session.run(commands.list_dir(path)))
         if shell_error(listed) is None and parse.listing(listed) == [path] and path not in found:
             found.append(path)
     return found

@@ -99,7 +99,7 @@ async def _crashes(session: AdbSession, sdk: int | None, log: LogFile, report: R
             if not commands.is_crash_file_name(name):
                 warnings.append(Warning("partial_data", f"skipped {directory}/{name[:80]!r}: not a crash file name", "crash_files"))
                 continue
-            text = lf(await session.run(commands.read_crash_file(directory, name)))  # type: ignore[arg-type]
+            text = lf(await session.run(commands.read_crash_file(directory, name)))
             if shell_error(text) is not None:
                 warnings.append(Warning("permission_denied", f"{directory}/{name} cannot be read: {text.strip()[:200]}", "crash_files"))
                 continue
