@@ -133,7 +133,12 @@ def _parse_one(payload: bytes) -> Message:
     try:
         envelope = _decode_envelope(payload)
     except msgspec.ValidationError as exc:
-        return Invalid(_salvage_id(payload), RpcError("invalid_request", f"not a JSON-RPC 2.0 request: {exc}"))
+        # The typed decoder stops at the first wrong type, before it has seen the whole payload.
+        try:
+            whole = _decode_any(payload)
+        except msgspec.DecodeError as not_json:
+            return Invalid(None, RpcError("parse_error", f"payload is not JSON: {not_json}"))
+        return Invalid(_salvage_id(whole), RpcError("invalid_request", f"not a JSON-RPC 2.0 request: {exc}"))
     except msgspec.DecodeError as exc:
         return Invalid(None, RpcError("parse_error", f"payload is not JSON: {exc}"))
     params = envelope.params
@@ -145,12 +150,8 @@ def _parse_one(payload: bytes) -> Message:
     return Call(envelope.id, envelope.method, params)
 
 
-def _salvage_id(payload: bytes) -> RequestId:
+def _salvage_id(obj: Any) -> RequestId:
     """The id of an invalid request, if the id itself is well-formed; else null (as the spec says)."""
-    try:
-        obj = _decode_any(payload)
-    except msgspec.DecodeError:
-        return None
     if isinstance(obj, dict):
         request_id = obj.get("id")
         if isinstance(request_id, str) or (isinstance(request_id, int) and not isinstance(request_id, bool)):
