@@ -47,15 +47,37 @@ def parse_target(url: str) -> Target:
     return Target(parts.hostname, port or _DEFAULT_PORTS[scheme])
 
 
+# IPv6 forms that carry an IPv4 address in their last 32 bits and may reach it: IPv4-compatible
+# (::a.b.c.d, deprecated), IPv4-translated (::ffff:0:a.b.c.d, SIIT) and the well-known NAT64
+# prefix (64:ff9b::a.b.c.d, how an IPv6-only network with DNS64 reaches every IPv4 server).
+# IPv4-mapped (::ffff:a.b.c.d) has its own accessor.
+_CARRY_IPV4 = tuple(ipaddress.IPv6Network(net) for net in ("::/96", "::ffff:0:0:0/96", "64:ff9b::/96"))
+# Refused whatever they carry: 6to4 (2002::/16: its relays are deprecated, RFC 7526, and no
+# server is reachable only through it), Teredo (2001::/32: a client's tunnel, not a server) and
+# local-use NAT64 (64:ff9b:1::/48, RFC 8215: local by definition). Python 3.11 calls 6to4 and
+# local-use NAT64 global; later versions do not, so the rule is stated here, not left to it.
+_REFUSED_IPV6 = tuple(ipaddress.IPv6Network(net) for net in ("2002::/16", "2001::/32", "64:ff9b:1::/48"))
+
+
 def address_allowed(address: str, allow_private: bool) -> bool:
     """Whether a connection to ``address`` (an IP literal) is allowed."""
     if allow_private:
         return True
     ip = ipaddress.ip_address(address)
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 reaches 127.0.0.1
+    if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in net for net in _REFUSED_IPV6):
+            return False
+        ip = _carried_ipv4(ip) or ip  # ::ffff:127.0.0.1 and ::127.0.0.1 reach 127.0.0.1
     # is_global excludes loopback, private, link-local, shared (CGNAT), unspecified and reserved ranges.
     return ip.is_global and not ip.is_multicast
+
+
+def _carried_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if any(ip in net for net in _CARRY_IPV4):
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
 
 
 def check_literal(target: Target, allow_private: bool) -> None:

@@ -3,6 +3,7 @@ checked on the request, on the resolved names, and on every connection the worke
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import subprocess
 import sys
@@ -31,9 +32,58 @@ def test_loopback_private_link_local_and_special_addresses_are_refused(address: 
     assert address_allowed(address, allow_private=True)
 
 
-@pytest.mark.parametrize("address", ["93.184.215.14", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8"])
+@pytest.mark.parametrize("address", ["93.184.215.14", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808", "::8.8.8.8", "::ffff:0:808:808"])
 def test_public_addresses_are_allowed(address: str) -> None:
     assert address_allowed(address, allow_private=False)
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "::127.0.0.1",  # IPv4-compatible
+        "::10.1.2.3",
+        "64:ff9b::7f00:1",  # NAT64, well-known prefix: 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # 169.254.169.254
+        "::ffff:0:7f00:1",  # IPv4-translated (SIIT)
+        "::ffff:0:c0a8:101",  # 192.168.1.1
+        "2002:7f00:1::1",  # 6to4 carrying 127.0.0.1
+        "2002:808:808::1",  # 6to4 carrying a public address: 6to4 is refused whatever it carries
+        "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+        "64:ff9b:1::808:808",  # local-use NAT64
+    ],
+)
+def test_ipv6_forms_that_carry_an_ipv4_address_are_judged_by_it_or_refused(address: str) -> None:
+    assert not address_allowed(address, allow_private=False)
+    assert address_allowed(address, allow_private=True)
+
+
+ipv4s = st.integers(0, 2**32 - 1).map(ipaddress.IPv4Address)
+# The IPv6 forms that reach the IPv4 address in their last 32 bits.
+CARRIERS = {
+    "mapped": ipaddress.IPv6Address("::ffff:0.0.0.0"),
+    "compatible": ipaddress.IPv6Address("::"),
+    "translated": ipaddress.IPv6Address("::ffff:0:0.0.0.0"),
+    "nat64": ipaddress.IPv6Address("64:ff9b::"),
+}
+
+
+@given(ipv4s, st.sampled_from(sorted(CARRIERS)))
+def test_an_ipv6_address_carrying_an_ipv4_one_is_allowed_exactly_when_that_ipv4_address_is(ipv4: ipaddress.IPv4Address, form: str) -> None:
+    ipv6 = ipaddress.IPv6Address(int(CARRIERS[form]) | int(ipv4))
+    assert address_allowed(str(ipv6), allow_private=False) == address_allowed(str(ipv4), allow_private=False)
+
+
+@given(ipv4s.filter(lambda ip: not ip.is_global or ip.is_multicast), st.sampled_from(sorted(CARRIERS)))
+def test_no_ipv6_form_reaches_a_private_ipv4_address(ipv4: ipaddress.IPv4Address, form: str) -> None:
+    ipv6 = ipaddress.IPv6Address(int(CARRIERS[form]) | int(ipv4))
+    assert not address_allowed(str(ipv6), allow_private=False)
+
+
+@given(st.sampled_from(["2002::/16", "2001::/32", "64:ff9b:1::/48"]), st.integers(0, 2**128 - 1))
+def test_6to4_teredo_and_local_nat64_are_refused_whatever_they_carry(prefix: str, bits: int) -> None:
+    network = ipaddress.IPv6Network(prefix)
+    address = network[bits % network.num_addresses]
+    assert not address_allowed(str(address), allow_private=False)
 
 
 @pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/a.mp4", "data:video/mp4;base64,AAAA", "javascript:alert(1)", "example.com/a.mp4", "//example.com/a.mp4"])
