@@ -52,8 +52,9 @@ def shell_error(output: str) -> ShellError | None:
 
 def lf(text: str) -> str:
     """Line ends as the device wrote them: adbd before Android 7 ran ``shell:`` on a pty,
-    which turns every ``\\n`` into ``\\r\\n``."""
-    return text.replace("\r\n", "\n")
+    which turns every ``\\n`` into ``\\r\\n``; a tool on the way may leave a bare ``\\r``
+    (tests/corpus has such a capture), read as a line end too."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 class PtyLineEnds:
