@@ -146,9 +146,8 @@ class DownloadJobs:
 
     def submit(self, params: DownloadStartParams, target: Target, policy: Policy, output_dir: Path, template: str) -> DownloadJob:
         """Queue a download (already validated by the handler); it starts when a slot is free."""
-        token = params.progress_token
-        if token is not None and any(job.token == token and not job.ended for job in self._jobs.values()):
-            raise RpcError("invalid_params", f"progress_token {token!r} is in use by another download", "Use a unique progress_token per download.")
+        if params.progress_token is not None and self._hub is not None:
+            self._hub.claim(params.progress_token, "another download")  # or a request: held until the job's end
         job = _Job(params, target, policy, output_dir, template, self._server.session.host_config.ffmpeg_location)
         self._jobs[job.job_id] = job
         self._queue.append(job)
@@ -209,6 +208,7 @@ class DownloadJobs:
             self._queue.remove(job)
             job.status = "cancelled"
             job.done.set()
+            self._release(job)  # it never began, so no end: its token is free again
         elif job.status == "active":
             job.scope.cancel()
 
@@ -296,3 +296,8 @@ class DownloadJobs:
         else:
             message = job.error.message if job.error is not None else "cancelled"
         self._hub.end(job.token, message, job.end_detail())
+        self._release(job)
+
+    def _release(self, job: _Job) -> None:
+        if job.token is not None and self._hub is not None:
+            self._hub.release(job.token)

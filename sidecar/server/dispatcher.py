@@ -223,12 +223,16 @@ class Dispatcher:
             raise jsonrpc.too_deep() from None
 
     def _refuse_async(self, spec: MethodSpec, key: Any, token: ProgressToken | None) -> RpcError | None:
+        """Why the request cannot be accepted, or None: then it is, and holds its token until it ends."""
         if key in self._running:
             return RpcError("invalid_request", "a request with this id is still in flight", "Use a unique id per request.")
-        if token is not None and any(running.token == token for running in self._running.values()):
-            return RpcError("invalid_params", f"progress_token {token!r} is in use by another request", "Use a unique progress_token per request.")
         if not spec.control and len(self._running) >= self._max_accepted:
             return RpcError("busy", "too many requests in flight", "Wait for some to finish, then retry.", retryable=True)
+        if token is not None:
+            try:
+                self._hub.claim(token, "another request")  # or a download job: tokens are one namespace
+            except RpcError as error:
+                return error
         return None
 
     def _run_inline(self, spec: MethodSpec, request_id: RequestId, params: Any) -> bytes:
@@ -252,6 +256,7 @@ class Dispatcher:
             outcome = jsonrpc.encode_error(request_id, RpcError("cancelled", f"{spec.name} was cancelled", "Retry if it is still needed.", retryable=True))
         if running.token is not None:
             self._hub.end(running.token, "cancelled" if running.scope.cancelled_caught else None)
+            self._hub.release(running.token)
         del self._running[key]
         self._finished.set()
         self._finished = anyio.Event()

@@ -5,6 +5,11 @@ must precede the response). ``report`` values are coalesced: only the latest
 per token is kept, and a token is flushed at most every ``interval`` seconds,
 so a handler can report as often as it likes and a host that stops reading
 costs one pending value per token, not a growing queue.
+
+A token belongs to one user at a time, a request or a download job, from the
+moment it is accepted (queued ones included) until its ``end``: ``claim`` refuses
+a token that anything holds, so two users never share one ``begin``/``end``
+bracket and lose each other's ``end``.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any, Literal
 import anyio
 import msgspec
 
+from ..protocol.errors import RpcError
 from ..protocol.jsonrpc import encode_notification
 from ..schema.names import named
 from .transport import FrameWriter
@@ -53,7 +59,22 @@ class ProgressHub:
         self._writer = writer
         self._interval = interval
         self._tokens: dict[ProgressToken, _TokenState] = {}
+        self._claims: dict[ProgressToken, str] = {}  # token -> what holds it, for the refusal message
         self._wake = anyio.Event()
+
+    def claim(self, token: ProgressToken, holder: str) -> None:
+        """Reserve ``token`` for ``holder`` until :meth:`release`; ``invalid_params`` if anything holds it."""
+        current = self._claims.get(token)
+        if current is not None:
+            raise RpcError(
+                "invalid_params",
+                f"progress_token {token!r} is in use by {current}",
+                "Use a progress_token no running request or unfinished download uses.",
+            )
+        self._claims[token] = holder
+
+    def release(self, token: ProgressToken) -> None:
+        self._claims.pop(token, None)
 
     def begin(self, token: ProgressToken, title: str) -> None:
         self._tokens[token] = _TokenState()
