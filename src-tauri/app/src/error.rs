@@ -46,6 +46,12 @@ impl From<CallError> for CommandError {
             CallError::Policy(_) => {
                 Self::new("policy_denied", message, "This app's settings do not allow that action.", false)
             }
+            CallError::Evidence(_) => Self::new(
+                "evidence_failed",
+                message,
+                "The evidence log cannot be written (a full disk, or its folder's permissions), so results are withheld. Fix that and restart the app.",
+                false,
+            ),
             CallError::TooLarge { .. } | CallError::Encode { .. } | CallError::Decode { .. } => {
                 Self::new("internal_error", message, "This is a bug in the app; please report it.", false)
             }

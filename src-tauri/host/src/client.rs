@@ -26,6 +26,7 @@ use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Notify, mpsc, oneshot};
 
+use crate::evidence::Recorder;
 use crate::framing::{self, FrameReader, FrameWriter};
 pub use crate::jsonrpc::ProgressToken;
 use crate::jsonrpc::{self, Incoming, RpcError};
@@ -42,11 +43,18 @@ pub struct ClientConfig {
     pub max_frame_bytes: usize,
     /// Requests waiting for the writer before callers have to wait too.
     pub queue: usize,
+    /// Where every call is recorded, if anywhere: the evidence log (see [`crate::evidence`]).
+    pub evidence: Option<Recorder>,
 }
 
 impl Default for ClientConfig {
     fn default() -> Self {
-        Self { timeout: Duration::from_secs(30), max_frame_bytes: framing::DEFAULT_MAX_FRAME_BYTES, queue: 256 }
+        Self {
+            timeout: Duration::from_secs(30),
+            max_frame_bytes: framing::DEFAULT_MAX_FRAME_BYTES,
+            queue: 256,
+            evidence: None,
+        }
     }
 }
 
@@ -70,6 +78,9 @@ pub enum CallError {
     Encode { method: String, reason: String },
     #[error("unexpected result from `{method}`: {reason}")]
     Decode { method: String, reason: String },
+    /// The call could not be recorded in the evidence log, so its outcome is withheld.
+    #[error("{0}")]
+    Evidence(String),
 }
 
 /// A handle to one connection; cheap to clone, and every clone shares the connection.
@@ -92,6 +103,7 @@ struct Shared {
     control: mpsc::UnboundedSender<Bytes>,
     gate: Arc<PolicyGate>,
     max_frame_bytes: usize,
+    evidence: Option<Recorder>,
 }
 
 type Reply = Result<Box<RawValue>, CallError>;
@@ -144,6 +156,7 @@ impl Client {
             control,
             gate,
             max_frame_bytes: config.max_frame_bytes,
+            evidence: config.evidence.clone(),
         });
         let writer = framing::writer(stdin, config.max_frame_bytes);
         tokio::spawn(write_loop(writer, control_queue, request_queue, Arc::downgrade(&shared)));
@@ -162,10 +175,25 @@ impl Client {
     }
 
     /// Call `method` and decode its result; the typed methods (see `methods`) call this.
+    /// With an evidence log, the outcome is recorded before it is returned.
     pub async fn request<P, R>(&self, method: &str, params: Option<&P>) -> Result<R, CallError>
     where
         P: Serialize + ?Sized,
         R: DeserializeOwned,
+    {
+        let recording = self.shared.evidence.as_ref().map(|log| log.begin(&self.shared.gate, method, params, false));
+        let raw = self.raw_request(method, params).await;
+        if let Some(recording) = recording {
+            recording.request(&raw).await.map_err(|e| CallError::Evidence(e.to_string()))?;
+        }
+        serde_json::from_str(raw?.get())
+            .map_err(|e| CallError::Decode { method: method.to_owned(), reason: e.to_string() })
+    }
+
+    /// The raw result of `method`, before it is decoded.
+    async fn raw_request<P>(&self, method: &str, params: Option<&P>) -> Result<Box<RawValue>, CallError>
+    where
+        P: Serialize + ?Sized,
     {
         self.shared.gate.check(method, false)?;
         let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
@@ -180,15 +208,25 @@ impl Client {
             self.shared.requests.send(Outgoing { id: Some(id), frame }).await.map_err(|_| closed())?;
             answered.await.unwrap_or_else(|_| Err(closed()))
         };
-        let raw = tokio::time::timeout(self.timeout, exchange)
+        tokio::time::timeout(self.timeout, exchange)
             .await
-            .map_err(|_| CallError::Timeout { method: method.to_owned(), after: self.timeout })??;
-        serde_json::from_str(raw.get())
-            .map_err(|e| CallError::Decode { method: method.to_owned(), reason: e.to_string() })
+            .map_err(|_| CallError::Timeout { method: method.to_owned(), after: self.timeout })?
     }
 
-    /// Send a notification (no answer comes back).
+    /// Send a notification (no answer comes back); recorded like a request.
     pub async fn notify<P>(&self, method: &str, params: Option<&P>) -> Result<(), CallError>
+    where
+        P: Serialize + ?Sized,
+    {
+        let recording = self.shared.evidence.as_ref().map(|log| log.begin(&self.shared.gate, method, params, true));
+        let sent = self.send_notification(method, params).await;
+        if let Some(recording) = recording {
+            recording.notification(&sent).await.map_err(|e| CallError::Evidence(e.to_string()))?;
+        }
+        sent
+    }
+
+    async fn send_notification<P>(&self, method: &str, params: Option<&P>) -> Result<(), CallError>
     where
         P: Serialize + ?Sized,
     {

@@ -74,7 +74,7 @@ fn fill_defaults(value: &mut Value, schema: &Value, defs: &Map<String, Value>) {
 /// Compact JSON with object keys sorted by code point (what Python's sorted str keys give),
 /// whatever order `serde_json::Map` keeps. Strings are escaped as serde_json does, which is
 /// what msgspec does too: `\"`, `\\`, `\b \f \n \r \t`, other controls as `\u00xx`, nothing else.
-fn write_sorted(value: &Value, out: &mut String) -> Result<(), serde_json::Error> {
+pub(crate) fn write_sorted(value: &Value, out: &mut String) -> Result<(), serde_json::Error> {
     match value {
         Value::Object(object) => {
             let mut members: Vec<_> = object.iter().collect();
