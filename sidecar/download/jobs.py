@@ -33,7 +33,7 @@ from ..server.progress import ProgressToken, ProgressValue
 from .child import Worker
 from .messages import DownloadRequest, Failed, Progress, Saved, Warned, WorkerEvent, current_log_level
 from .paths import job_temp_dir, remove_tree
-from .types import DownloadJob, DownloadStartParams, JobStatus
+from .types import DownloadJob, DownloadListResult, DownloadStartParams, JobStatus
 from .urls import Target, check_resolved
 
 if TYPE_CHECKING:
@@ -43,8 +43,14 @@ log = logging.getLogger(__name__)
 
 CANCEL_GRACE = 3.0  # download/cancel and shutdown: SIGINT, then SIGKILL after this long
 CLEANUP_BOUND = CANCEL_GRACE + 2.0
-KEEP_FINISHED = 200  # finished jobs download/list still shows
+# Jobs waiting for a slot; past this download/start is busy (retryable). A queued job costs a
+# few KiB (the issue measured 45,000 of them at 153 MB), so this bounds the queue to a few MB.
+MAX_QUEUED = 1000
+KEEP_FINISHED = 200  # ended jobs download/list still shows (the newest), trimmed as each job ends
+LIST_ENVELOPE_RESERVE = 4096  # room in download/list's frame for the response around the jobs
 PROGRESS_TITLE = "download"
+
+_encode = msgspec.json.Encoder().encode
 
 
 class _Job:
@@ -146,17 +152,31 @@ class DownloadJobs:
 
     def submit(self, params: DownloadStartParams, target: Target, policy: Policy, output_dir: Path, template: str) -> DownloadJob:
         """Queue a download (already validated by the handler); it starts when a slot is free."""
+        if len(self._queue) >= MAX_QUEUED:
+            raise RpcError("busy", f"{MAX_QUEUED} downloads are already waiting to start", "Wait for some to start, then retry.", retryable=True)
         if params.progress_token is not None and self._hub is not None:
             self._hub.claim(params.progress_token, "another download")  # or a request: held until the job's end
         job = _Job(params, target, policy, output_dir, template, self._server.session.host_config.ffmpeg_location)
         self._jobs[job.job_id] = job
         self._queue.append(job)
-        self._forget_old()
         self._changed.set()
         return job.snapshot()
 
-    def snapshots(self) -> list[DownloadJob]:
-        return [job.snapshot() for job in self._jobs.values()]
+    def listing(self) -> DownloadListResult:
+        """The jobs, oldest first, as many as fit in one frame: every unfinished one first (oldest
+        first), then the most recent ended ones; ``omitted`` counts the rest."""
+        budget = self._server.session.config.max_frame_bytes - LIST_ENVELOPE_RESERVE
+        jobs = list(self._jobs.values())
+        ranked = [job for job in jobs if not job.ended] + [job for job in reversed(jobs) if job.ended]
+        fitting: dict[str, DownloadJob] = {}
+        for job in ranked:
+            snapshot = job.snapshot()
+            budget -= len(_encode(snapshot)) + 1  # and its comma
+            if budget < 0:
+                break
+            fitting[job.job_id] = snapshot
+        shown = [fitting[job.job_id] for job in jobs if job.job_id in fitting]
+        return DownloadListResult(shown, omitted=len(jobs) - len(shown))
 
     async def cancel(self, job_id: str) -> DownloadJob:
         """Cancel a queued or running job and return it once it has stopped (ended jobs are returned as they are)."""
@@ -209,6 +229,7 @@ class DownloadJobs:
             job.status = "cancelled"
             job.done.set()
             self._release(job)  # it never began, so no end: its token is free again
+            self._forget_old()
         elif job.status == "active":
             job.scope.cancel()
 
@@ -239,6 +260,7 @@ class DownloadJobs:
             self._changed.set()
             job.done.set()
             self._end(job)
+            self._forget_old()
 
     async def _drive(self, job: _Job) -> bool:
         """Run the job's worker to its end; True when it completed."""

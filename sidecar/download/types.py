@@ -138,4 +138,7 @@ class DownloadJob(msgspec.Struct, frozen=True):
 
 
 class DownloadListResult(msgspec.Struct, frozen=True):
+    """The jobs, oldest first. When they do not all fit in one frame (--max-frame-bytes), unfinished jobs are kept before ended ones, and newer ended jobs before older; omitted counts those left out."""
+
     jobs: list[DownloadJob]
+    omitted: Annotated[int, msgspec.Meta(ge=0)]

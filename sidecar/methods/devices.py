@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-import anyio
 import msgspec
 
 from ..backends import load
@@ -59,7 +58,7 @@ async def devices_watch(ctx: RequestContext, params: DevicesWatchParams) -> Devi
     await watch(params, ctx.server.session.host_config, _usb_lock(ctx), report)
 
 
-def _usb_lock(ctx: RequestContext) -> Callable[[str], anyio.Lock]:
+def _usb_lock(ctx: RequestContext) -> Callable[[str], AbstractAsyncContextManager[None]]:
     """Listing opens a directly attached Android device, as inspection does: one at a time per device."""
     locks = ctx.server.service(DeviceLocks)
     return lambda serial: locks.lock("android", serial)

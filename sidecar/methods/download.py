@@ -71,10 +71,10 @@ async def cancel(ctx: RequestContext, params: DownloadCancelParams) -> DownloadJ
 
 @table.method("download/list", requires=("download.fetch",))
 def list_(ctx: RequestContext, params: NoParams) -> DownloadListResult:
-    """The downloads of this sidecar process: queued, active and ended, oldest first."""
+    """The downloads of this sidecar process: queued, active and ended, oldest first, as many as fit in one frame."""
     from ..download.jobs import DownloadJobs
 
-    return DownloadListResult(ctx.server.service(DownloadJobs).snapshots())
+    return ctx.server.service(DownloadJobs).listing()
 
 
 def _require_yt_dlp() -> None:

@@ -20,7 +20,7 @@ def test_yt_dlp_is_not_imported_by_initialize_or_health(tmp_path, policy) -> Non
     with sidecar:
         sidecar.initialize(policy)
         assert sidecar.request("health")["backends"]["yt_dlp"]["available"] is True
-        assert sidecar.request("download/list") == {"jobs": []}
+        assert sidecar.request("download/list") == {"jobs": [], "omitted": 0}
     imported = [line.rsplit("|", 1)[-1].strip() for line in log.read_text().splitlines() if line.startswith("import time:")]
     assert "sidecar.download.jobs" in imported  # the download family is loaded...
     assert not [name for name in imported if name.split(".")[0] == "yt_dlp"]  # ...but not yt-dlp

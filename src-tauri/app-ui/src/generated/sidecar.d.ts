@@ -388,11 +388,14 @@ export interface ErrorData {
   suggestion: string;
 }
 /**
+ * The jobs, oldest first. When they do not all fit in one frame (--max-frame-bytes), unfinished jobs are kept before ended ones, and newer ended jobs before older; omitted counts those left out.
+ *
  * This interface was referenced by `SidecarTypes`'s JSON-Schema
  * via the `definition` "DownloadListResult".
  */
 export interface DownloadListResult {
   jobs: DownloadJob[];
+  omitted: number;
 }
 /**
  * This interface was referenced by `SidecarTypes`'s JSON-Schema
