@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Literal, TypeVar
 
 from ..devices.types import BasicInfo, DeepSignals, LogsCollectResult, Warning
-from .types import DeviceReportData
+from .types import DeviceReportData, ReportEvidence
 
 Tone = Literal["good", "warn", "bad", "info", "unknown"]
 T = TypeVar("T")
@@ -101,6 +101,7 @@ def device_document(report_id: str, data: DeviceReportData) -> Document:
         _system_section(basic, deep),
         _warnings_section(data.warnings),
         _logs_section(data.logs),
+        _evidence_section(data.evidence),
     )
     verdict = _verdict(security, len(data.warnings))
     return Document(
@@ -222,6 +223,18 @@ def _logs_section(logs: LogsCollectResult | None) -> Section:
         Row("Complete", "No: cut at the size limit" if logs.truncated else "Yes", "warn" if logs.truncated else "good"),
     )
     return Section("logs", "Log summary", rows, _notices(logs.warnings))
+
+
+def _evidence_section(evidence: ReportEvidence | None) -> Section | None:
+    """The host's evidence log entries this report comes from, and the log's head: what ties a printed report to the log."""
+    if evidence is None:
+        return None
+    rows = [Row(f"{displayable(entry.method)} (entry {entry.seq:,})", entry.hash, mono=True) for entry in evidence.entries]
+    rows.append(Row(f"Log head (entry {evidence.head_seq:,})", evidence.head, mono=True))
+    if evidence.public_key:
+        rows.append(Row("Signing key (Ed25519)", evidence.public_key, mono=True))
+    note = "Check the log against this report with: sidecar-host evidence verify LOG --head " + evidence.head
+    return Section("evidence", "Evidence", tuple(rows), note=note)
 
 
 def _verdict(security: Section, warning_count: int) -> Verdict:

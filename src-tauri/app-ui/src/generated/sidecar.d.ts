@@ -245,6 +245,10 @@ export interface DeviceReportData {
   deep?: DeepSignals | null;
   device: BasicInfo;
   /**
+   * The host's evidence log entries this report was made from, and the log's head hash.
+   */
+  evidence?: ReportEvidence | null;
+  /**
    * When the report was made, RFC 3339 with a time zone. The host chooses it, so the same input renders the same bytes.
    */
   generated_at: string;
@@ -257,6 +261,49 @@ export interface DeviceReportData {
    * The warnings of the inspections.
    */
   warnings?: Warning[];
+}
+/**
+ * Ties a report to the host's evidence log: the entries it was made from, and the log's head.
+ *
+ * This interface was referenced by `SidecarTypes`'s JSON-Schema
+ * via the `definition` "ReportEvidence".
+ */
+export interface ReportEvidence {
+  /**
+   * The entries of the inspections and log collections this report shows.
+   *
+   * @maxItems 64
+   */
+  entries?: EvidenceEntry[];
+  /**
+   * The hash of the log's last entry when the report was made: `sidecar-host evidence verify LOG --head HASH` proves the log still holds everything up to it.
+   */
+  head: string;
+  /**
+   * The sequence number of that entry.
+   */
+  head_seq: number;
+  public_key?: string | null;
+}
+/**
+ * One entry of the host's evidence log that the report was made from (docs/EVIDENCE.md).
+ *
+ * This interface was referenced by `SidecarTypes`'s JSON-Schema
+ * via the `definition` "EvidenceEntry".
+ */
+export interface EvidenceEntry {
+  /**
+   * The entry's hash (lowercase hex SHA-256).
+   */
+  hash: string;
+  /**
+   * The call it records, e.g. inspect/basic.
+   */
+  method: string;
+  /**
+   * The entry's sequence number in the log.
+   */
+  seq: number;
 }
 /**
  * The published log file: its size, line count (``log_count``), sha256, and whether the byte limit cut it.
