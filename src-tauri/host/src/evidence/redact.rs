@@ -39,13 +39,12 @@ impl Redaction {
         for source in sources {
             collect(source, &mut found);
         }
-        found.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
-        found.dedup();
-        let identifiers = found.into_iter().map(|id| {
-            let form = redacted(&id);
-            (id, form)
-        });
-        Self { on, identifiers: identifiers.collect() }
+        // Each identifier as it is, and as the sidecar names files after it (the logs folder).
+        let mut identifiers: Vec<(String, String)> =
+            found.iter().flat_map(|id| [(id.clone(), redacted(id)), (file_name_form(id), redacted(id))]).collect();
+        identifiers.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.0.cmp(&b.0)));
+        identifiers.dedup_by(|a, b| a.0 == b.0);
+        Self { on, identifiers }
     }
 
     pub fn apply(&self, value: Value) -> Value {
@@ -92,6 +91,21 @@ fn whole(value: Value) -> Value {
     }
 }
 
+/// `device_id` as `sidecar/devices/logfile.py` names a folder after it: every run of characters
+/// other than `A-Za-z0-9._-` becomes `_`, then `.` and `_` are trimmed from both ends.
+fn file_name_form(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    let mut in_run = false;
+    for c in id.chars() {
+        let safe = c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+        if safe || !in_run {
+            out.push(if safe { c } else { '_' });
+        }
+        in_run = !safe;
+    }
+    out.trim_matches(|c| c == '.' || c == '_').to_owned()
+}
+
 fn collect(value: &Value, found: &mut Vec<String>) {
     match value {
         Value::Object(members) => {
@@ -134,6 +148,8 @@ mod tests {
         assert_eq!(out["params"]["hints"]["connection"], json!("tcp"));
         assert_eq!(out["error"]["message"], json!(format!("device {id} is gone")));
         assert_eq!(out["error"]["path"], json!(format!("/logs/{id}-main.log")));
+        let folder = redaction.apply(json!({"path": "/logs/10.0.0.7_5555/20261122-default.log"}));
+        assert_eq!(folder["path"], json!(format!("/logs/{}/20261122-default.log", redacted("10.0.0.7:5555"))));
         let fields = redaction.apply(json!({"devices.*.device_id": ["R58M123ABC"], "data.serial": "X1"}));
         assert_eq!(fields, json!({"devices.*.device_id": [id], "data.serial": redacted("X1")}));
     }
