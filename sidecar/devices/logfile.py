@@ -5,6 +5,11 @@ in the destination directory as it arrives, counted against the policy's byte
 limit and hashed. Only a complete collection is published (fsync, then a
 no-overwrite rename); a cancelled or failed one removes its temporary file, so
 no half-written log is ever left behind.
+
+The directory is opened once, when the collection starts, without following a
+symlink (``atomic.Directory``), and the file is created and published relative to
+it: swapping a folder for a symlink while a log streams in cannot move it out of
+the logs root.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from pathlib import Path
 
 import anyio
 
-from ..atomic import publish, sync_directory, temp_path
+from ..atomic import Directory, PathChanged, temp_name, write_all
 from ..policy import Policy
 from ..protocol.errors import RpcError
 
@@ -33,7 +38,8 @@ class LogFile:
         self.lines = 0
         self.truncated = False
         self._hash = hashlib.sha256()
-        self._temp = temp_path(directory / name)
+        self._temp = temp_name(name)
+        self._dir: Directory | None = None
         self._fd = -1
 
     @classmethod
@@ -45,9 +51,17 @@ class LogFile:
 
     def open(self) -> None:
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(self._temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o644)
+            self._dir = Directory(self.directory, create=True)
+            self._fd = self._dir.create(self._temp)
+        except PathChanged as exc:
+            self.abort()
+            raise RpcError(
+                "policy_denied",
+                f"cannot write the log: {exc.strerror}",
+                "Check that nothing replaces folders inside the logs folder, then retry.",
+            ) from None
         except OSError as exc:
+            self.abort()
             raise io_error(exc, self.directory) from exc
 
     def write(self, data: bytes) -> bool:
@@ -57,9 +71,7 @@ class LogFile:
             data = data[: max(0, data.rfind(b"\n", 0, room) + 1)]  # cut at a line end, never mid-line
             self.truncated = True
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(self._fd, view) :]
+            write_all(self._fd, data)
         except OSError as exc:
             self.abort()
             raise io_error(exc, self.directory) from exc
@@ -73,12 +85,15 @@ class LogFile:
         return await anyio.to_thread.run_sync(self._publish)
 
     def _publish(self) -> Path:
+        assert self._dir is not None, "publish() before open()"
         try:
             os.fsync(self._fd)
             os.close(self._fd)
             self._fd = -1
-            final = self._publish_under_free_name()
-            sync_directory(self.directory)
+            final = self._publish_under_free_name(self._dir)
+            self._dir.sync()
+            self._dir.close()
+            self._dir = None
             return final
         except OSError as exc:
             self.abort()
@@ -89,24 +104,24 @@ class LogFile:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
-        try:
-            os.unlink(self._temp)
-        except FileNotFoundError:
-            pass
+        if self._dir is not None:
+            self._dir.remove(self._temp)
+            self._dir.close()
+            self._dir = None
 
     @property
     def sha256(self) -> str:
         return self._hash.hexdigest()
 
-    def _publish_under_free_name(self) -> Path:
+    def _publish_under_free_name(self, directory: Directory) -> Path:
         """Publish as ``name``, or ``name-2``, ``-3``...: an existing log is never replaced."""
         stem, suffix = os.path.splitext(self.name)
         counter = 1
         while True:
-            candidate = self.directory / (self.name if counter == 1 else f"{stem}-{counter}{suffix}")
+            candidate = self.name if counter == 1 else f"{stem}-{counter}{suffix}"
             try:
-                publish(self._temp, candidate, overwrite=False)
-                return candidate
+                directory.publish(self._temp, candidate, overwrite=False)
+                return self.directory / candidate
             except FileExistsError:
                 counter += 1
 

@@ -19,7 +19,10 @@ from typing import Any
 
 import msgspec
 import yt_dlp
+from yt_dlp.postprocessor.common import PostProcessor
+from yt_dlp.postprocessor.movefilesafterdownload import MoveFilesAfterDownloadPP
 
+from ..atomic import Directory, PathChanged
 from ..protocol.errors import RpcError
 from . import info, paths, presets
 from .downloaders import NATIVE_OPTIONS, NativeOnly
@@ -85,6 +88,48 @@ class ConfinedYoutubeDL(yt_dlp.YoutubeDL):
             raise RpcError("policy_denied", f"the output template names {prepared!r}, outside the output directory", "Use a relative template.") from None
         self._request.policy.path_in("downloads", confined)  # symlinks inside the root must not lead out of it
         return confined
+
+    def run_pp(self, pp: PostProcessor, infodict: dict[str, Any]) -> Any:
+        if type(pp) is MoveFilesAfterDownloadPP:
+            pp = ConfinedMove(self, pp._downloaded)  # yt-dlp's own final move, made by one that follows no symlink
+        return super().run_pp(pp, infodict)
+
+
+class ConfinedMove(MoveFilesAfterDownloadPP):
+    """yt-dlp's final move, from the job's temp dir into the output directory, through folders opened
+    without following a symlink (``atomic.Directory``): a folder swapped for a symlink after
+    ``prepare_filename`` checked the path is refused, so no file lands outside the downloads root.
+    Otherwise as yt-dlp's (same entries, same warnings, an existing file replaced)."""
+
+    def run(self, info: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+        download_dir, name = os.path.split(info["filepath"])
+        final_dir = info.get("__finaldir", download_dir)
+        final_path = os.path.join(final_dir, name)
+        if self._downloaded:
+            info["__files_to_move"][info["filepath"]] = final_path
+        for old, new in info["__files_to_move"].items():
+            new = new or os.path.join(final_dir, os.path.basename(old))
+            if os.path.abspath(old) == os.path.abspath(new):
+                continue
+            if not os.path.exists(old):
+                self.report_warning(f'File "{old}" cannot be found')
+                continue
+            self.to_screen(f'Moving file "{old}" to "{new}"')
+            _move(Path(os.path.abspath(old)), Path(os.path.abspath(new)))
+        info["filepath"] = final_path
+        return [], info
+
+
+def _move(old: Path, new: Path) -> None:
+    try:
+        with Directory(old.parent) as source, Directory(new.parent, create=True) as target:
+            target.move_in(source, old.name, new.name)
+    except PathChanged as exc:
+        raise RpcError(
+            "policy_denied",
+            f"the download could not be moved into place: {exc.strerror}",
+            "Check that nothing replaces folders inside the downloads folder, then retry.",
+        ) from None
 
 
 def probe(request: ProbeRequest) -> DownloadProbeResult:

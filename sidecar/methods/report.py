@@ -100,16 +100,16 @@ def _render(params: ReportFormatParams) -> bytes:
 
 
 def _write(target: Path, content: bytes, overwrite: bool) -> None:
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise _io_error(f"could not create the folder {target.parent}", exc) from None
-    try:
-        from ..atomic import write_atomic  # with the rest of the writing machinery, on first use
+    # The writing machinery loads with it, on first use. It creates missing folders and follows no
+    # symlink on the way: a folder swapped for one since _target checked the path is refused.
+    from ..atomic import PathChanged, write_atomic
 
+    try:
         write_atomic(target, content, overwrite=overwrite)
     except FileExistsError:
         raise RpcError("already_exists", f"{target} already exists", "Pass overwrite: true to replace it, or choose another report_id.") from None
+    except PathChanged as exc:
+        raise RpcError("policy_denied", f"could not write {target}: {exc.strerror}", "Check that nothing replaces folders inside the reports folder, then retry.") from None
     except OSError as exc:
         raise _io_error(f"could not write {target}", exc) from None
 

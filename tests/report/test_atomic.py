@@ -38,7 +38,7 @@ def test_a_write_that_fails_midway_leaves_neither_file_nor_temporary(tmp_path: P
         os.write(fd, data[:10])
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(atomic, "_write_all", disk_full)
+    monkeypatch.setattr(atomic, "write_all", disk_full)
     with pytest.raises(OSError) as failure:
         write_atomic(tmp_path / "r.pdf", b"x" * 1000, overwrite=False)
     assert failure.value.errno == errno.ENOSPC
@@ -52,14 +52,14 @@ def test_a_failed_overwrite_leaves_the_old_file_intact(tmp_path: Path, monkeypat
     def disk_full(fd: int, data: bytes) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(atomic, "_write_all", disk_full)
+    monkeypatch.setattr(atomic, "write_all", disk_full)
     with pytest.raises(OSError):
         write_atomic(target, b"new", overwrite=True)
     assert target.read_bytes() == b"old" and entries(tmp_path) == ["r.json"]
 
 
 def test_without_hard_links_the_name_is_still_claimed_exclusively(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def no_links(source: object, destination: object) -> None:
+    def no_links(*args: object, **kwargs: object) -> None:
         raise OSError(errno.EPERM, "hard links not supported")
 
     monkeypatch.setattr(atomic.os, "link", no_links)
