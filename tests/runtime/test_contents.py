@@ -18,7 +18,7 @@ NOT_IMPORTABLE = ["pip", "setuptools", "wheel", "_distutils_hack", "readline", "
 
 def test_test_suites_guis_installers_and_build_leftovers_are_left_out(built) -> None:
     (stdlib,) = (built.root / "lib").glob("python3.*")
-    assert sorted(entry.name for entry in built.root.iterdir()) == ["bin", "lib", "licenses", "manifest.json"]
+    assert sorted(entry.name for entry in built.root.iterdir()) == ["THIRD-PARTY-NOTICES", "bin", "lib", "licenses", "manifest.json"]
     assert [entry.name for entry in (built.root / "bin").iterdir()] == ["python3"]
     assert [name for name in PRUNED if (stdlib / name).exists()] == []
     assert list(stdlib.glob("config-*")) == [] and list(built.root.rglob("*.a")) == []

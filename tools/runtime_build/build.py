@@ -15,6 +15,7 @@ from .common import CACHE, LOCK, REPO, BuildError, host_target, is_elf, log, rem
 from .elf import bundle_dlopened, copy_licenses, elf_files, relocate, strip, system_libraries
 from .install import fetch, install, tidy
 from .lock import checked_lock, read_requirements
+from .notices import write_notices
 from .output import ARCHIVE_BUDGET, largest, megabytes, print_sizes, size_report, write_archive, write_manifest
 
 
@@ -37,6 +38,7 @@ def build(out: Path, base: Base, xz_preset: int = 6) -> Path:
     strip(elf_files(stage))
     libraries |= relocate(stage, base, system)
     copy_licenses(stage, libraries)
+    write_notices(stage, target)
     log.info("compiling bytecode")
     compile_bytecode(stage)
     leaks = leaked_paths(stage, [str(base.prefix), str(stage), str(CACHE)])

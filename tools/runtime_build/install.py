@@ -14,7 +14,7 @@ from .common import CACHE, FIXED_MTIME, LOCK, REPO, BuildError, log, remove, run
 from .lock import Pin, distribution_of
 
 # What a runtime's top level holds once pip is done (pip may add include/, share/ and scripts).
-TOP_LEVEL_KEPT = ("bin", "lib", "licenses", "manifest.json")
+TOP_LEVEL_KEPT = ("bin", "lib", "licenses", "THIRD-PARTY-NOTICES", "manifest.json")
 
 
 def fetch(pins: list[Pin], base: Base) -> dict[str, Path]:
@@ -59,7 +59,7 @@ def sidecar_wheel(work: Path) -> Path:
     """The sidecar's wheel (with its templates and fonts), built from a copy so the tree gets no build/ or egg-info."""
     source = work / "source"
     shutil.copytree(REPO / "sidecar", source / "sidecar", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "README.md", "COPYING", "LICENSE"):  # the last two: license-files
         shutil.copy2(REPO / name, source / name)
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-w", work / "wheel", source], env=reproducible_env())
     return next((work / "wheel").glob("sidecar-*.whl"))
