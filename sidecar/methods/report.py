@@ -8,7 +8,9 @@ CPU work, so it runs in a worker thread; jinja2 and fpdf2 are imported there, on
 from __future__ import annotations
 
 import errno
+import logging
 import os
+import threading
 from typing import TYPE_CHECKING, Annotated
 
 import anyio
@@ -24,6 +26,7 @@ from ..server.table import MethodTable
 if TYPE_CHECKING:
     from pathlib import Path
 
+log = logging.getLogger(__name__)
 table = MethodTable()
 
 ReportId = Annotated[
@@ -69,7 +72,12 @@ async def report_format(ctx: RequestContext, params: ReportFormatParams) -> Repo
     """Render the host's inspection data as a report file (HTML, Markdown, JSON or PDF) under the reports root."""
     target = _target(ctx.policy, params)
     ctx.report(message="rendering", percentage=0, detail={"format": params.format})
-    content = await anyio.to_thread.run_sync(_render, params, abandon_on_cancel=True)
+    stop = threading.Event()
+    try:
+        content = await anyio.to_thread.run_sync(_render, params, stop, abandon_on_cancel=True)
+    except BaseException:
+        stop.set()  # cancelled: the abandoned render stops at its next checkpoint instead of running on
+        raise
     ctx.report(message="writing", percentage=80, detail={"bytes": len(content)})
     # A write that has begun is finished and answered: the answer always matches the disk, and a
     # request answered `cancelled` has written nothing.
@@ -93,10 +101,23 @@ def _target(policy: Policy, params: ReportFormatParams) -> Path:
     return policy.path_in("reports", os.path.join(params.output_dir or "", name))
 
 
-def _render(params: ReportFormatParams) -> bytes:
+class _Abandoned(Exception):
+    """The request that wanted this render is gone."""
+
+
+def _render(params: ReportFormatParams, stop: threading.Event) -> bytes:
     from ..report.render import render
 
-    return render(params.template, params.format, params.report_id, params.data)
+    def checkpoint() -> None:
+        if stop.is_set():
+            raise _Abandoned
+
+    log.debug("report %s: rendering %s", params.report_id, params.format)
+    try:
+        return render(params.template, params.format, params.report_id, params.data, checkpoint)
+    except _Abandoned:
+        log.info("report %s: rendering stopped, its request was cancelled", params.report_id)
+        raise
 
 
 def _write(target: Path, content: bytes, overwrite: bool) -> None:

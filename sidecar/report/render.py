@@ -24,8 +24,10 @@ from .view import SIGNS, Document, device_document
 _DOCUMENTS: dict[str, Callable[[str, DeviceReportData], Document]] = {"device_report": device_document}
 
 
-def render(template: str, fmt: ReportFormat, report_id: str, data: DeviceReportData) -> bytes:
-    """The report's bytes; the same arguments always give the same bytes."""
+def render(template: str, fmt: ReportFormat, report_id: str, data: DeviceReportData, checkpoint: Callable[[], None] = lambda: None) -> bytes:
+    """The report's bytes; the same arguments always give the same bytes. The PDF, which takes
+    long, calls ``checkpoint`` as it goes: what that raises stops the render (the others take
+    a tenth of a second for thousands of warnings)."""
     if fmt == "json":
         return render_json(template, report_id, data)
     document = _DOCUMENTS[template](report_id, data)
@@ -33,7 +35,7 @@ def render(template: str, fmt: ReportFormat, report_id: str, data: DeviceReportD
         backends.load("fpdf2")  # dependency_missing, not a crash, if the runtime lacks it
         from .pdf import render_pdf
 
-        return render_pdf(document)
+        return render_pdf(document, checkpoint=checkpoint)
     page = _environment(fmt).get_template(f"{template}.{fmt}.j2")
     return page.render(doc=document, signs=SIGNS).encode("utf-8")
 
