@@ -1,7 +1,8 @@
 //! Tauri's build step, with this app's commands declared so that each gets a permission
 //! (`allow-<command>`) and nothing is invocable unless `capabilities/` grants it.
 
-/// Every `#[tauri::command]` of src/commands.rs (the same list as `generate_handler!` in lib.rs).
+/// Every `#[tauri::command]` of src/commands.rs and src/evidence.rs (the same list as
+/// `generate_handler!` in lib.rs).
 const COMMANDS: &[&str] = &[
     "sidecar_status",
     "app_setup",
@@ -17,6 +18,9 @@ const COMMANDS: &[&str] = &[
     "download_start",
     "download_cancel",
     "download_list",
+    "evidence_status",
+    "evidence_entries",
+    "evidence_verify",
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -35,6 +35,33 @@ export interface Setup {
   python_source: string;
 }
 
+/** One entry this session wrote to the evidence log (the host's `Written`). */
+export interface EvidenceWritten {
+  seq: number;
+  hash: string;
+  time: string;
+  kind: string;
+  method: string | null;
+  device_id: string | null;
+  status: string | null;
+  artifacts: string[];
+}
+
+export interface EvidenceStatus {
+  path: string;
+  public_key: string;
+  head: { seq: number; hash: string };
+  written: number;
+}
+
+/** `evidence_verify`: whether the whole log verifies, and a sentence saying what verified or what is wrong. */
+export interface EvidenceCheck {
+  ok: boolean;
+  message: string;
+  verified: { entries: number; head: string; checkpoints: number } | null;
+  failure: { line: number; problem: string } | null;
+}
+
 export interface ProgressEvent {
   operation: "logs" | "download";
   key: string;
@@ -59,6 +86,9 @@ interface Commands {
   download_start: Via<"download/start">;
   download_cancel: { args: Params<"download/cancel">; result: DownloadJob };
   download_list: { args: Record<string, never>; result: DownloadListResult };
+  evidence_status: { args: Record<string, never>; result: EvidenceStatus };
+  evidence_entries: { args: { deviceId: string | null }; result: EvidenceWritten[] };
+  evidence_verify: { args: Record<string, never>; result: EvidenceCheck };
 }
 
 interface Tauri {

@@ -3,6 +3,7 @@
 
 import { asCommandError, call, type DevicesEvent, type ProgressEvent } from "./api.js";
 import { button, el, formatBytes, progressBar, yesNo } from "./dom.js";
+import { deviceEntries, reportEvidence } from "./evidence.js";
 import type {
   BasicInfo,
   DeepSignals,
@@ -141,12 +142,18 @@ class DevicePanel {
   private readonly results = el("div", { "data-testid": "device-results" });
   private readonly messages = el("div", {});
   private readonly toolbar = el("div", { class: "toolbar" });
+  private readonly evidence = el("div", { "data-testid": "device-evidence" });
 
   constructor(
     private readonly device: DeviceSummary,
     root: HTMLElement,
   ) {
-    root.replaceChildren(el("h3", {}, `${device.model ?? device.platform} · ${device.device_id}`), this.toolbar, this.messages, this.results);
+    root.replaceChildren(el("h3", {}, `${device.model ?? device.platform} · ${device.device_id}`), this.toolbar, this.messages, this.results, this.evidence);
+  }
+
+  /** The evidence log's entries of this session's calls about the device, after each of them. */
+  private async showEvidence(): Promise<void> {
+    this.evidence.replaceChildren(await deviceEntries(this.device.device_id));
   }
 
   busy(text: string): void {
@@ -155,6 +162,7 @@ class DevicePanel {
 
   fail(error: ReturnType<typeof asCommandError>): void {
     this.messages.replaceChildren(errorCard(error, "device-error"));
+    void this.showEvidence();
   }
 
   actions(...buttons: HTMLElement[]): void {
@@ -164,6 +172,7 @@ class DevicePanel {
   basic(info: BasicInfo, warnings: Warning[]): void {
     this.info = info;
     this.warnings = warnings;
+    void this.showEvidence();
     this.messages.replaceChildren(...warnings.map((w) => el("div", { class: "warning" }, w.message)));
     this.results.replaceChildren(
       table("basic-info", [
@@ -184,6 +193,7 @@ class DevicePanel {
 
   deep(signals: DeepSignals): void {
     this.deepSignals = signals;
+    void this.showEvidence();
     this.results.append(
       table("deep-info", [
         ["Security patch", signals.security_patch ?? "?"],
@@ -205,6 +215,7 @@ class DevicePanel {
 
   logs(result: LogsCollectResult): void {
     this.logResult = result;
+    void this.showEvidence();
     const cut = result.truncated ? " (cut at the size limit)" : "";
     this.messages.replaceChildren(
       el("div", { "data-testid": "logs-result" }, `${result.log_count} log lines, ${formatBytes(result.bytes)}${cut}: ${result.path}`),
@@ -213,6 +224,15 @@ class DevicePanel {
 
   async report(format: ReportFormatParams["format"]): Promise<void> {
     if (!this.info) return;
+    // The entries of the results this report shows, and the log's head: a printed report ties back to the log.
+    const made = ["inspect/basic", ...(this.deepSignals ? ["inspect/deep"] : []), ...(this.logResult ? ["logs/collect"] : [])];
+    let evidence;
+    try {
+      evidence = await reportEvidence(this.device.device_id, made);
+    } catch (error) {
+      this.fail(asCommandError(error));
+      return;
+    }
     const params: ReportFormatParams = {
       format,
       report_id: `${this.device.device_id.replace(/[^A-Za-z0-9._-]/g, "_")}-${Date.now()}`,
@@ -223,6 +243,7 @@ class DevicePanel {
         generated_at: new Date().toISOString(),
         title: `Device report: ${this.device.model ?? this.device.device_id}`,
         warnings: this.warnings,
+        evidence,
       },
     };
     try {
@@ -230,6 +251,7 @@ class DevicePanel {
       this.messages.replaceChildren(
         el("div", { "data-testid": `report-written-${format}` }, `${format.toUpperCase()} report written (${formatBytes(written.bytes)}): ${written.artifact}`),
       );
+      void this.showEvidence();
     } catch (error) {
       this.fail(asCommandError(error));
     }

@@ -4,6 +4,7 @@ import { asCommandError, call, onDevices, onProgress, onStatus } from "./api.js"
 import { DevicesView } from "./devices.js";
 import { byId } from "./dom.js";
 import { DownloadsView } from "./downloads.js";
+import { EvidenceView } from "./evidence.js";
 import { StatusView } from "./status.js";
 
 async function main(): Promise<void> {
@@ -46,7 +47,9 @@ async function main(): Promise<void> {
     event.preventDefault();
     void downloads.start(url.value.trim(), preset.value);
   });
+  const evidence = new EvidenceView(byId("evidence"));
   for (const section of document.querySelectorAll<HTMLElement>("[data-needs-sidecar]")) section.hidden = false;
+  await evidence.show();
   await devices.refresh();
   await devices.watch();
 }

@@ -6,6 +6,7 @@
 
 mod commands;
 mod error;
+mod evidence;
 mod progress;
 mod settings;
 mod sidecar;
@@ -13,6 +14,7 @@ mod watch;
 
 use tauri::{Manager, RunEvent};
 
+use crate::evidence::Evidence;
 use crate::sidecar::Sidecar;
 use crate::watch::DeviceWatcher;
 
@@ -22,6 +24,7 @@ pub fn run() {
     let app = tauri::Builder::default()
         .manage(Sidecar::default())
         .manage(DeviceWatcher::default())
+        .manage(Evidence::default())
         .setup(|app| {
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move { handle.state::<Sidecar>().start(&handle).await });
@@ -42,6 +45,9 @@ pub fn run() {
             commands::download_start,
             commands::download_cancel,
             commands::download_list,
+            evidence::evidence_status,
+            evidence::evidence_entries,
+            evidence::evidence_verify,
         ])
         .build(tauri::generate_context!());
     let app = match app {
@@ -53,7 +59,7 @@ pub fn run() {
     };
     app.run(|handle, event| {
         if let RunEvent::Exit = event {
-            tauri::async_runtime::block_on(handle.state::<Sidecar>().stop());
+            tauri::async_runtime::block_on(handle.state::<Sidecar>().stop(&handle.state::<Evidence>()));
         }
     });
 }
@@ -95,7 +101,7 @@ mod tests {
             .map(|p| p.as_str().expect("permissions by name").to_owned())
             .collect();
         let mut expected = declared_commands();
-        assert_eq!(expected.len(), 14, "build.rs lists every command");
+        assert_eq!(expected.len(), 17, "build.rs lists every command");
         expected.extend(["core:event:allow-listen".to_owned(), "core:event:allow-unlisten".to_owned()]);
         assert_eq!(granted, expected);
         assert_eq!(capability["windows"], serde_json::json!(["main"]));

@@ -9,6 +9,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use serde::Serialize;
+use sidecar_host::evidence::Recorder;
 use sidecar_host::locate::Source;
 use sidecar_host::runtime_check;
 use sidecar_host::types::ClientInfo;
@@ -17,6 +18,7 @@ use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::watch;
 
 use crate::error::CommandError;
+use crate::evidence::{self, Evidence};
 use crate::settings::{self, Dirs, Settings};
 
 pub const STATUS_EVENT: &str = "sidecar:status";
@@ -126,16 +128,21 @@ impl Sidecar {
             }
             Err(error) => {
                 tracing::error!("the sidecar did not start: {}", error.message);
+                evidence::session_ended(app, "start_failed", error.message.clone()).await;
                 self.publish(app, Status::Failed { error });
             }
         }
     }
 
-    /// Mirror the supervisor's states into the status until it stops.
+    /// Mirror the supervisor's states into the status until it stops; a crash ends the
+    /// evidence log's session (the restart's `initialize` starts the next).
     async fn forward_states(&self, app: &AppHandle, mut states: watch::Receiver<State>) {
         loop {
             let state = states.borrow_and_update().clone();
             let last = matches!(state, State::Stopped | State::GaveUp { .. });
+            if let State::Restarting { reason, .. } | State::GaveUp { reason, .. } = &state {
+                evidence::session_ended(app, "crashed", reason.clone()).await;
+            }
             self.publish(app, state.into());
             if last || states.changed().await.is_err() {
                 return;
@@ -150,13 +157,20 @@ impl Sidecar {
         self.status.send_replace(status);
     }
 
-    /// Stop the sidecar (`shutdown` + `exit`, escalating to signals of its whole group).
-    pub async fn stop(&self) {
+    /// Stop the sidecar (`shutdown` + `exit`, escalating to signals of its whole group), record
+    /// that in the evidence log, and close it.
+    pub async fn stop(&self, evidence: &Evidence) {
         let supervisor = lock(&self.supervisor).take();
         if let Some(supervisor) = supervisor {
             let report = supervisor.stop().await;
             tracing::info!("sidecar stopped: {:?} ({:?})", report.status, report.escalation);
+            let detail = serde_json::json!({
+                "exit": report.status.map(|status| status.to_string()),
+                "escalation": format!("{:?}", report.escalation).to_lowercase(),
+            });
+            evidence.session_stop("stopped", detail.as_object().cloned().unwrap_or_default());
         }
+        evidence.close();
     }
 }
 
@@ -180,6 +194,9 @@ fn prepare(app: &AppHandle) -> Result<Prepared, CommandError> {
         check_runtime(&located.python)?;
     }
     let mut config = SupervisorConfig::new(SpawnConfig::new(&located.python));
+    // Every call is recorded; without the log, nothing runs.
+    let log = app.state::<Evidence>().open(&data_dir, &located.python)?;
+    config.client.evidence = Some(Recorder::new(log));
     config.handshake.host_config = settings.host_config();
     config.handshake.client =
         ClientInfo { name: env!("CARGO_PKG_NAME").into(), version: env!("CARGO_PKG_VERSION").into() };
