@@ -31,6 +31,7 @@ import logging
 import os
 import secrets
 from pathlib import Path
+from typing import Self
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class Directory:
         self.path = path
         self._fd = _walk(path, create) if HAS_DIR_FD else _open_by_path(path, create)
 
-    def __enter__(self) -> Directory:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

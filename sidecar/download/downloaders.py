@@ -28,7 +28,7 @@ downloaded file that is really a playlist cannot make it fetch anything.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from yt_dlp.downloader.bunnycdn import BunnyCdnFD
 from yt_dlp.downloader.common import FileDownloader
@@ -66,7 +66,7 @@ class NativeOnly:
     def __init__(self) -> None:
         self._original: Any = None
 
-    def __enter__(self) -> NativeOnly:
+    def __enter__(self) -> Self:
         original = self._original = FileDownloader.__init__
 
         def guarded_init(downloader: FileDownloader, ydl: Any, params: Any) -> None:

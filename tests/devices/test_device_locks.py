@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import anyio
+import anyio.lowlevel
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -65,7 +66,7 @@ def test_any_mix_of_operations_and_cancellations_has_one_holder_per_device_and_l
                     assert holders[device] == 1, f"two holders of {device}"
                     try:
                         for _ in range(turns):
-                            await anyio.sleep(0)
+                            await anyio.lowlevel.checkpoint()
                     finally:
                         holders[device] -= 1
 
@@ -75,7 +76,7 @@ def test_any_mix_of_operations_and_cancellations_has_one_holder_per_device_and_l
                 scope = anyio.CancelScope()
                 scopes.append((scope, cancel))
                 tg.start_soon(operate, device, turns, scope)
-            await anyio.sleep(0)
+            await anyio.lowlevel.checkpoint()
             for scope, cancel in scopes:
                 if cancel:
                     scope.cancel()

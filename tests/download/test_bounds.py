@@ -58,8 +58,7 @@ def test_ended_jobs_are_trimmed_as_they_end_keeping_the_newest(start_sidecar) ->
 
 def test_download_list_fits_in_one_frame_whatever_the_number_of_jobs(tmp_path, policy, media) -> None:
     limit = 64 * 1024
-    stderr = open(tmp_path / "sidecar.log", "wb")
-    with stderr, SidecarProcess([*PRODUCT_ARGV, "--max-frame-bytes", str(limit)], stderr=stderr, cwd=str(REPO)) as sidecar:
+    with open(tmp_path / "sidecar.log", "wb") as stderr, SidecarProcess([*PRODUCT_ARGV, "--max-frame-bytes", str(limit)], stderr=stderr, cwd=str(REPO)) as sidecar:
         sidecar.initialize(policy | {"max_concurrent_downloads": 1})
         sidecar.request("download/start", {"url": stalled(media), "progress_token": "running"})
         wait_bytes(sidecar, "running")

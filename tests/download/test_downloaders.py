@@ -297,7 +297,6 @@ def test_ffmpeg_as_a_postprocessor_fetches_nothing_a_downloaded_file_names(priva
     uris = [private.add(f"/seg{index}.ts", chunk, "video/mp2t") for index, chunk in enumerate(segments(2))]
     disguised = tmp_path / "video.mp4"
     disguised.write_text(media_playlist(uris))
-    with yt_dlp.YoutubeDL(base_options() | {"ffmpeg_location": real_ffmpeg()}) as ydl:
-        with pytest.raises(PostProcessingError):
-            FFmpegPostProcessor(ydl).run_ffmpeg(str(disguised), str(tmp_path / "out.mkv"), ["-c", "copy"])
+    with yt_dlp.YoutubeDL(base_options() | {"ffmpeg_location": real_ffmpeg()}) as ydl, pytest.raises(PostProcessingError):
+        FFmpegPostProcessor(ydl).run_ffmpeg(str(disguised), str(tmp_path / "out.mkv"), ["-c", "copy"])
     assert private.requests == []
