@@ -28,6 +28,8 @@ from .errors import ErrorObject, RpcError
 RequestId = named("RequestId", int | str | None)
 
 _NO_PARAMS = msgspec.Raw(b"")
+_SEND_JSON = "Send one JSON-RPC 2.0 message (a JSON object) or a batch (an array) of them per frame, as UTF-8."
+_ENVELOPE = 'Send {"jsonrpc": "2.0", "method": <string>, "id": <string or integer>, "params": <object>} (docs/PROTOCOL.md).'
 
 
 class _Envelope(msgspec.Struct):
@@ -110,15 +112,15 @@ def _parse(payload: bytes, max_batch: int) -> Parsed:
         try:
             payload.decode("utf-8")
         except UnicodeDecodeError as exc:
-            return _single(Invalid(None, RpcError("parse_error", f"payload is not valid UTF-8: {exc.reason} at byte {exc.start}")))
+            return _single(Invalid(None, RpcError("parse_error", f"payload is not valid UTF-8: {exc.reason} at byte {exc.start}", _SEND_JSON)))
     if payload.lstrip()[:1] != b"[":
         return _single(_parse_one(payload))
     try:
         items = _decode_batch(payload)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-        return _single(Invalid(None, RpcError("parse_error", f"payload is not JSON: {exc}")))
+        return _single(Invalid(None, RpcError("parse_error", f"payload is not JSON: {exc}", _SEND_JSON)))
     if not items:
-        return _single(Invalid(None, RpcError("invalid_request", "an empty batch is not a valid request")))
+        return _single(Invalid(None, RpcError("invalid_request", "an empty batch is not a valid request", "Put at least one message in a batch.")))
     if len(items) > max_batch:
         return _single(Invalid(None, RpcError("invalid_request", f"a batch of {len(items)} messages is over the limit of {max_batch}",
                                               f"Send at most {max_batch} messages per batch.")))
@@ -137,13 +139,13 @@ def _parse_one(payload: bytes) -> Message:
         try:
             whole = _decode_any(payload)
         except msgspec.DecodeError as not_json:
-            return Invalid(None, RpcError("parse_error", f"payload is not JSON: {not_json}"))
-        return Invalid(_salvage_id(whole), RpcError("invalid_request", f"not a JSON-RPC 2.0 request: {exc}"))
+            return Invalid(None, RpcError("parse_error", f"payload is not JSON: {not_json}", _SEND_JSON))
+        return Invalid(_salvage_id(whole), RpcError("invalid_request", f"not a JSON-RPC 2.0 request: {exc}", _ENVELOPE))
     except msgspec.DecodeError as exc:
-        return Invalid(None, RpcError("parse_error", f"payload is not JSON: {exc}"))
+        return Invalid(None, RpcError("parse_error", f"payload is not JSON: {exc}", _SEND_JSON))
     params = envelope.params
     if params is not _NO_PARAMS and bytes(params)[:1] not in (b"{", b"["):
-        error = RpcError("invalid_request", "params must be an object or an array when present")
+        error = RpcError("invalid_request", "params must be an object or an array when present", "Send params as a JSON object.")
         return Invalid(None if envelope.id is msgspec.UNSET else envelope.id, error)
     if envelope.id is msgspec.UNSET:
         return Notify(envelope.method, params)

@@ -14,17 +14,19 @@ bracket and lose each other's ``end``.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import anyio
 import msgspec
 
 from ..protocol.errors import RpcError
+from ..protocol.framing import DEFAULT_MAX_FRAME_BYTES
 from ..protocol.jsonrpc import encode_notification
 from ..schema.names import named
 from .transport import FrameWriter
 
-ProgressToken = named("ProgressToken", int | str)
+# A token is echoed in every notification and held while its work runs: bounded, like any id.
+ProgressToken = named("ProgressToken", int | Annotated[str, msgspec.Meta(max_length=256)])
 PROGRESS_METHOD = "$/progress"
 DEFAULT_INTERVAL = 0.1
 
@@ -55,9 +57,10 @@ class _TokenState:
 
 
 class ProgressHub:
-    def __init__(self, writer: FrameWriter, interval: float = DEFAULT_INTERVAL) -> None:
+    def __init__(self, writer: FrameWriter, interval: float = DEFAULT_INTERVAL, max_frame: int = DEFAULT_MAX_FRAME_BYTES) -> None:
         self._writer = writer
         self._interval = interval
+        self._max_frame = max_frame
         self._tokens: dict[ProgressToken, _TokenState] = {}
         self._claims: dict[ProgressToken, str] = {}  # token -> what holds it, for the refusal message
         self._wake = anyio.Event()
@@ -119,4 +122,11 @@ class ProgressHub:
         return next_due
 
     def _emit(self, token: ProgressToken, value: ProgressValue) -> None:
-        self._writer.send_nowait(encode_notification(PROGRESS_METHOD, ProgressParams(token, value)))
+        """Send one notification; one over the frame limit goes without its ``detail`` (an ``end``
+        must still arrive, and no frame out may exceed the limit)."""
+        payload = encode_notification(PROGRESS_METHOD, ProgressParams(token, value))
+        if len(payload) > self._max_frame:
+            note = f"progress detail omitted: {len(payload)} bytes is over the frame limit of {self._max_frame}"
+            slim = ProgressValue(kind=value.kind, title=(value.title or "")[:200] or None, message=note, percentage=value.percentage)
+            payload = encode_notification(PROGRESS_METHOD, ProgressParams(token, slim))
+        self._writer.send_nowait(payload)

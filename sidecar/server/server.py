@@ -93,7 +93,7 @@ class Server:
         self.shutting_down = anyio.Event()
         config = self.session.config
         writer = FrameWriter(self._fds.write_fd, header_encoder(config.framing), on_broken=lambda: self.request_stop("host closed stdout"))
-        hub = self.progress = ProgressHub(writer)
+        hub = self.progress = ProgressHub(writer, max_frame=config.max_frame_bytes)
         reader = FdReader(self._fds.read_fd)
         try:
             # Signals are caught from before the first byte is read (a host may signal at any time).

@@ -165,3 +165,10 @@ def test_nesting_too_deep_to_decode_is_refused_without_an_exception(place, depth
 def test_a_frame_nested_past_the_recursion_limit_is_one_invalid_request_with_null_id() -> None:
     message = one(b"[" * 5000 + b"]" * 5000)
     assert kind(message) == "invalid_request" and message.id is None and "nested too deeply" in message.error.data.message
+
+
+@given(payload=st.binary(max_size=200) | st.text(max_size=200).map(str.encode))
+def test_every_refusal_of_a_payload_says_what_to_send_instead(payload: bytes) -> None:
+    for message in jsonrpc.parse(payload).messages:
+        if isinstance(message, Invalid):
+            assert message.error.data.suggestion, message.error

@@ -133,3 +133,15 @@ async def test_end_drops_a_pending_report_and_later_reports_are_ignored(pipe) ->
     hub.report("t", ProgressValue(kind="report", message="late"))
     values = [msgspec.json.decode(frame)["params"]["value"] for frame in Reader(read_fd).drain()]
     assert values == [{"kind": "begin", "title": "work"}, {"kind": "end", "message": "done"}]
+
+
+async def test_a_progress_notification_over_the_frame_limit_goes_without_its_detail(pipe) -> None:
+    read_fd, write_fd = pipe
+    writer = FrameWriter(write_fd, length_header, on_broken=lambda: None)
+    hub = ProgressHub(writer, interval=10, max_frame=2048)
+    hub.begin("t", "work")
+    hub.end("t", "done", detail={"files": ["/a/very/long/path/" + "x" * 100] * 50})  # ~6 KiB of detail
+    frames = Reader(read_fd).drain()
+    end = msgspec.json.decode(frames[-1])["params"]["value"]
+    assert all(len(frame) <= 2048 for frame in frames)
+    assert end["kind"] == "end" and "detail" not in end and "over the frame limit" in end["message"]

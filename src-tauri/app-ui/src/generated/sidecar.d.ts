@@ -414,7 +414,7 @@ export interface DownloadJob {
   output_dir: string;
   percent: number | null;
   preset: string;
-  progress_token: RequestId;
+  progress_token: ProgressToken | null;
   speed: number | null;
   status: "active" | "cancelled" | "failed" | "finished" | "queued";
   total_bytes: number | null;
@@ -453,7 +453,7 @@ export interface DownloadProbeParams {
    * At most this many playlist entries.
    */
   playlist_limit?: number;
-  progress_token?: RequestId;
+  progress_token?: ProgressToken | null;
   /**
    * An http or https URL.
    */
@@ -529,7 +529,7 @@ export interface DownloadStartParams {
    * best: best video with audio; audio or audio:<codec>: the audio alone (extracted and converted with ffmpeg when it is available); video:<height>: the best video no taller than <height> pixels, with audio.
    */
   preset?: string;
-  progress_token?: RequestId;
+  progress_token?: ProgressToken | null;
   /**
    * An http or https URL.
    */
@@ -701,7 +701,7 @@ export interface InspectParams {
   device_id: string;
   hints?: ConnectionHints;
   platform: Platform;
-  progress_token?: RequestId;
+  progress_token?: ProgressToken | null;
 }
 /**
  * This interface was referenced by `SidecarTypes`'s JSON-Schema
@@ -713,7 +713,7 @@ export interface LogsCollectParams {
   hints?: ConnectionHints;
   max_lines?: number | null;
   platform: Platform;
-  progress_token?: RequestId;
+  progress_token?: ProgressToken | null;
   scope?: LogScope;
   since?: string | null;
 }
@@ -775,7 +775,7 @@ export interface ReportFormatParams {
    * Replace an existing artifact of the same name instead of failing with already_exists.
    */
   overwrite?: boolean;
-  progress_token?: RequestId;
+  progress_token?: ProgressToken | null;
   /**
    * Names the artifact, `<report_id>.<extension>`: letters, digits, '.', '_' and '-', starting with a letter or digit.
    */
