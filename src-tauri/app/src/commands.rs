@@ -99,7 +99,7 @@ pub async fn logs_collect(
 ) -> Result<types::LogsCollectResult> {
     let client = sidecar.client().await?;
     let (token, stream) = client.progress_channel();
-    params.progress_token = token.into();
+    params.progress_token = Some(token.into());
     let key = params.device_id.to_string();
     // Logs may take minutes (duration_s); the sidecar's own limits bound them, not a client timeout.
     let client = client.with_timeout(std::time::Duration::from_secs(3600));
@@ -132,7 +132,7 @@ pub async fn download_start(
 ) -> Result<types::DownloadStartResult> {
     let client = sidecar.client().await?;
     let (token, stream) = client.progress_channel();
-    params.progress_token = token.into();
+    params.progress_token = Some(token.into());
     let started = client.download_start(params).await?;
     // Updates sent before this point wait in the stream's queue: none is lost.
     tauri::async_runtime::spawn(progress::until_end(app, Operation::Download, started.job_id.to_string(), stream));
