@@ -6,5 +6,6 @@ mod chain;
 mod cli;
 mod common;
 mod file;
+mod outcomes;
 mod python;
 mod sidecar;
