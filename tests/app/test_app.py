@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 
 from sidecar.emulate.lab import Lab, running_lab
 
 from ..download.mediaserver import STALL_FIRST_BYTES, MediaServer, media_bytes
+from ..evidence.verify_evidence import verify as verify_log
 from ..support.runtime_verify import verify
 from .harness import PRODUCT, TRIPLE, App, Home, deb_path, processes_using, running_app, unpack, virtual_display
 
@@ -156,6 +158,22 @@ def test_reports_are_written_in_every_format_with_everything_collected(app: App,
     assert document["deep"]["security_patch"] and document["logs"]["log_count"] > 0
     assert "Pixel 7" in written["html"].read_text()
     app.screenshot("inspection")
+
+
+def test_the_evidence_of_an_inspection_is_listed_carried_by_its_report_and_verifies(app: App, lab: Lab, home: Home) -> None:
+    app.find("inspect", within=_device_row(app, lab.android.serial)).click()
+    app.wait_for("basic-info")
+    panel = app.wait_for("device-evidence")
+    app.wait_until(lambda: app.find_all("evidence-entry", within=panel), message="the device's evidence entries are listed")
+    listed = {row.get_attribute("data-hash") for row in app.find_all("evidence-entry", within=panel)}
+    app.find("report-json").click()
+    report = json.loads(Path(app.wait_for("report-written-json").text.rsplit(": ", 1)[1]).read_text())["data"]["evidence"]
+    assert {entry["hash"] for entry in report["entries"]} <= listed and report["entries"]
+    log = home.data / "evidence" / "evidence.jsonl"
+    assert verify_log(log.read_bytes()).startswith("ok")
+    assert report["head"] in log.read_text()  # the head the report prints is an entry of the log
+    app.find("evidence-verify").click()
+    app.wait_until(lambda: app.find("evidence-result").find_elements(By.CSS_SELECTOR, '[data-ok="true"]'), message="the app verified its log")
 
 
 def test_a_download_shows_its_progress_and_lands_in_the_downloads_folder(app: App, media: MediaServer, home: Home) -> None:
