@@ -1,12 +1,12 @@
-"""A download worker seen from the sidecar: spawned in a process group of its own, read, stopped.
+"""A download worker seen from the sidecar: read, stopped, however it was started (``launcher``).
 
-The worker gets a new session (POSIX), so signals reach it and anything it starts
-(ffmpeg) as one group, and a Ctrl-C meant for the host's terminal does not. Stopping
-sends SIGINT to the group, waits a grace period (which :meth:`Worker.hurry` cuts short
-when the sidecar itself is stopping), then SIGKILLs the group. Its stdin stays open
-until it is reaped: the worker takes EOF there as the sidecar's death.
+Every worker leads a session of its own (POSIX), so signals reach it and anything it starts
+(ffmpeg) as one group, and a Ctrl-C meant for the host's terminal does not. Stopping sends
+SIGINT to the group, waits a grace period (which :meth:`Worker.hurry` cuts short when the
+sidecar itself is stopping), then SIGKILLs the group. Its request channel stays open until
+it is reaped: the worker takes EOF there as the sidecar's death.
 
-On Windows there are no POSIX groups: the worker gets a new process group, CTRL_BREAK
+On Windows there are no POSIX groups: a spawned worker gets a new process group, CTRL_BREAK
 as the interrupt and TerminateProcess as the kill, which does not reach its children.
 """
 
@@ -17,56 +17,64 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
-from typing import Any
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any, Protocol, cast
 
 import anyio
 import msgspec
-from anyio.abc import Process
+from anyio.abc import ByteStream, Process
 from anyio.streams.buffered import BufferedByteReceiveStream
 
 from .messages import WorkerEvent, WorkerRequest
 
 log = logging.getLogger(__name__)
 
-WORKER_ARGV = [sys.executable, "-I", "-m", "sidecar.download.worker"]
 MAX_EVENT_BYTES = 16 * 1024 * 1024
 WINDOWS = sys.platform == "win32"
 
 _decode_event = msgspec.json.Decoder(WorkerEvent).decode
-_encode = msgspec.json.Encoder().encode
+encode_request = msgspec.json.Encoder().encode
+
+
+class Reapable(Protocol):
+    """What the sidecar knows of a worker's process: its id, and its exit once it has been reaped."""
+
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def returncode(self) -> int | None: ...
+
+    async def wait(self) -> int: ...
 
 
 class Worker:
-    def __init__(self, process: Process) -> None:
+    def __init__(self, process: Reapable, channel: ByteStream, release: Callable[[], Awaitable[None]]) -> None:
         self._process = process
-        assert process.stdout is not None
-        self._output = BufferedByteReceiveStream(process.stdout)
+        self._channel = channel  # the request went out on it; events come back on it
+        self._output = BufferedByteReceiveStream(channel)
+        self._release = release  # what is left to free once the worker is reaped
         self._grace: anyio.CancelScope | None = None
-
-    @classmethod
-    async def spawn(cls, request: WorkerRequest) -> Worker:
-        process = await anyio.open_process(WORKER_ARGV, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None, **_own_group())
-        worker = cls(process)
-        try:
-            assert process.stdin is not None
-            await process.stdin.send(_encode(request) + b"\n")
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await worker.stop(grace=0)
-            raise
-        return worker
 
     @property
     def pid(self) -> int:
         return self._process.pid
 
-    async def events(self) -> AsyncIterator[WorkerEvent]:
+    async def send_request(self, request: WorkerRequest) -> None:
+        """The worker's one request; on failure the worker is stopped before the error goes on."""
+        try:
+            await self._channel.send(encode_request(request) + b"\n")
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await self.stop(grace=0)
+            raise
+
+    async def events(self) -> AsyncGenerator[WorkerEvent, None]:
         """The worker's events until it closes its output."""
         while True:
             try:
                 line = await self._output.receive_until(b"\n", MAX_EVENT_BYTES)
-            except (anyio.EndOfStream, anyio.IncompleteRead, anyio.ClosedResourceError):
+            except (anyio.EndOfStream, anyio.IncompleteRead, anyio.ClosedResourceError, anyio.BrokenResourceError):
                 return
             try:
                 yield _decode_event(line)
@@ -85,7 +93,8 @@ class Worker:
         if self._process.returncode is None:
             self._signal(interrupt=False)
         await self._process.wait()
-        await self._process.aclose()
+        await self._channel.aclose()
+        await self._release()
 
     def hurry(self) -> None:
         """Skip what is left of the grace period: the sidecar is stopping."""
@@ -95,18 +104,24 @@ class Worker:
     def _signal(self, interrupt: bool) -> None:
         try:
             if WINDOWS:
+                process = cast(Process, self._process)  # Windows workers are spawned (no fork there)
                 if interrupt:
-                    self._process.send_signal(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
+                    process.send_signal(signal.CTRL_BREAK_EVENT)  # type: ignore[attr-defined]
                 else:
-                    self._process.kill()
+                    process.kill()
             else:
-                # The worker leads its own group (pgid == pid); the group also holds its ffmpeg.
-                os.killpg(self._process.pid, signal.SIGINT if interrupt else signal.SIGKILL)
+                kill_group(self.pid, signal.SIGINT if interrupt else signal.SIGKILL)
         except ProcessLookupError:
             pass  # already gone
 
 
-def _own_group() -> dict[str, Any]:
+def kill_group(pid: int, signum: int) -> None:
+    """Signal the group a worker leads (pgid == pid; the group also holds its ffmpeg)."""
+    os.killpg(pid, signum)
+
+
+def own_group() -> dict[str, Any]:
+    """How a spawned worker gets a process group of its own."""
     if WINDOWS:
         return {"creationflags": subprocess.CREATE_NEW_PROCESS_GROUP}  # type: ignore[attr-defined]
     return {"start_new_session": True}

@@ -31,6 +31,7 @@ from ..policy import Policy
 from ..protocol.errors import ErrorData, RpcError
 from ..server.progress import ProgressToken, ProgressValue
 from .child import Worker
+from .launcher import Launcher
 from .messages import DownloadRequest, Failed, Progress, Saved, Warned, WorkerEvent, current_log_level
 from .paths import job_temp_dir, remove_tree
 from .types import DownloadJob, DownloadListResult, DownloadStartParams, JobStatus
@@ -142,6 +143,7 @@ class DownloadJobs:
     def __init__(self, server: Server) -> None:
         self._server = server
         self._hub = server.progress  # jobs report on their own token long after their request ended
+        self._launcher = server.service(Launcher)  # warming up from the first download method on
         self._jobs: dict[str, _Job] = {}
         self._queue: deque[_Job] = deque()
         self._changed = anyio.Event()
@@ -265,7 +267,7 @@ class DownloadJobs:
     async def _drive(self, job: _Job) -> bool:
         """Run the job's worker to its end; True when it completed."""
         await check_resolved(job.target, job.policy.allow_private_networks)
-        job.worker = await Worker.spawn(job.request())
+        job.worker = await self._launcher.spawn(job.request())
         log.info("download %s: worker %d for %s", job.job_id, job.worker.pid, job.params.url)
         async with aclosing(job.worker.events()) as events:
             async for event in events:

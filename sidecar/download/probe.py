@@ -8,14 +8,14 @@ import anyio
 
 from ..policy import Policy
 from ..protocol.errors import RpcError
-from .child import Worker
+from .launcher import Launcher
 from .messages import Failed, Probed, ProbeRequest, current_log_level
 from .types import DownloadProbeResult
 
 
-async def run_probe(url: str, playlist_limit: int, policy: Policy) -> DownloadProbeResult:
+async def run_probe(launcher: Launcher, url: str, playlist_limit: int, policy: Policy) -> DownloadProbeResult:
     """The worker's answer; the worker is killed when the answer is in or the request is cancelled."""
-    worker = await Worker.spawn(ProbeRequest(url, playlist_limit, policy, current_log_level()))
+    worker = await launcher.spawn(ProbeRequest(url, playlist_limit, policy, current_log_level()))
     try:
         async with aclosing(worker.events()) as events:
             async for event in events:

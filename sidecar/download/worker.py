@@ -1,13 +1,17 @@
 """The download worker: one child process per probe or download job, yt-dlp embedded as a library.
 
-Spawned by ``sidecar.download.child`` as ``python -I -m sidecar.download.worker`` in a
-process group of its own. It reads one request line on stdin, writes event lines on
-stdout (a private pipe to the sidecar) and logs to stderr (the sidecar's log).
+A worker is started one of three ways (``launcher`` chooses): forked from the template
+process (``template``), which has yt-dlp imported and warmed up already; as a warm spare,
+``python -I -m sidecar.download.worker --warm``, which warms up before its request comes;
+or cold, ``python -I -m sidecar.download.worker``. However it started, it has its own
+session and process group, reads one request line from the sidecar, writes event lines
+back on a private channel (a pipe or a socket, never the protocol stream) and logs to
+stderr (the sidecar's log).
 
-Like the sidecar, it keeps a private duplicate of stdout for its events and points fd 1
-at stderr, so nothing yt-dlp, ffmpeg or a C library prints can corrupt the event
-stream. It keeps reading stdin: EOF there means the sidecar is gone, even if it was
-killed outright, and the worker then interrupts itself (as a cancel's SIGINT does) so
+Like the sidecar, a spawned worker keeps a private duplicate of stdout for its events and
+points fd 1 at stderr, so nothing yt-dlp, ffmpeg or a C library prints can corrupt the event
+stream. It keeps reading its request channel: EOF there means the sidecar is gone, even if
+it was killed outright, and the worker then interrupts itself (as a cancel's SIGINT does) so
 it never outlives the sidecar. It removes its temp dir however it ends.
 """
 
@@ -25,6 +29,7 @@ from typing import get_args
 import msgspec
 
 from .. import logs
+from ..logs import LogLevel
 from ..protocol.errors import RpcError
 from ..server.run import exit_now
 from ..server.stdio import take_over_stdio
@@ -54,20 +59,57 @@ class EventWriter:
 
 def main() -> None:
     fds = take_over_stdio()
-    request = msgspec.json.decode(_read_line(fds.read_fd), type=WorkerRequest)
-    logs.configure(request.log_level)
+    if "--warm" in sys.argv[1:]:
+        logs.configure(log_level_argument(sys.argv))
+        preload(ffmpeg_argument(sys.argv))
+    serve(fds.read_fd, fds.write_fd)
+
+
+def preload(ffmpeg_location: str | None) -> None:
+    """Import yt-dlp and do its first-use work now, before a request comes (a warm spare, the template)."""
     os.environ["YTDLP_NO_PLUGINS"] = "1"  # before yt-dlp loads: plugins are code from the user's folders
-    threading.Thread(target=_interrupt_at_eof, args=(fds.read_fd,), name="parent watch", daemon=True).start()
-    emit = EventWriter(fds.write_fd)
+    from . import embed
+
+    embed.warm_up(ffmpeg_location)
+
+
+def serve(read_fd: int, write_fd: int) -> None:
+    """Read the request from ``read_fd``, do it, write events to ``write_fd``, and end the process."""
+    line = _read_line(read_fd)
+    if line is None:
+        log.info("no request came: the sidecar closed the channel first (a spare it no longer needs)")
+        exit_now(0)
+        return
+    request = msgspec.json.decode(line, type=WorkerRequest)
+    logs.configure(request.log_level)
+    os.environ["YTDLP_NO_PLUGINS"] = "1"  # before yt-dlp loads (if it has not): plugins are code from the user's folders
+    threading.Thread(target=_interrupt_at_eof, args=(read_fd,), name="parent watch", daemon=True).start()
+    emit = EventWriter(write_fd)
     try:
         code = run(request, emit)
     except KeyboardInterrupt:
         log.info("interrupted")
         code = INTERRUPTED
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second interrupt (a cancel and the sidecar's end at once) must not cut the cleanup short
         if isinstance(request, DownloadRequest):
             remove_tree(Path(request.temp_dir))
     exit_now(code)
+
+
+def log_level_argument(argv: list[str]) -> LogLevel:
+    """``--log-level LEVEL`` from a warm process's command line (the request, which names the level, comes later)."""
+    level = _argument(argv, "--log-level") or "info"
+    return level if level in get_args(LogLevel) else "info"  # type: ignore[return-value]
+
+
+def ffmpeg_argument(argv: list[str]) -> str | None:
+    """``--ffmpeg LOCATION``: the host's configured ffmpeg, whose version the warm-up asks once for every job."""
+    return _argument(argv, "--ffmpeg")
+
+
+def _argument(argv: list[str], name: str) -> str | None:
+    return argv[argv.index(name) + 1] if name in argv[:-1] else None
 
 
 def run(request: WorkerRequest, emit: EventWriter) -> int:
@@ -120,12 +162,13 @@ def _failure_kind(kind: str) -> FailureKind:
     return kind if kind in get_args(FailureKind) else "download_failed"  # type: ignore[return-value]
 
 
-def _read_line(fd: int) -> bytes:
+def _read_line(fd: int) -> bytes | None:
+    """The request line; None at EOF before it."""
     line = b""
     while not line.endswith(b"\n"):
         chunk = os.read(fd, 1)  # byte by byte: what follows the line is the EOF watch's
         if not chunk:
-            sys.exit("download worker: no request on stdin")
+            return None
         line += chunk
     return line
 

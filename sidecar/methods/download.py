@@ -35,14 +35,16 @@ table = MethodTable()
 async def probe(ctx: RequestContext, params: DownloadProbeParams) -> DownloadProbeResult:
     """What a URL holds: title, duration, uploader, thumbnails, formats; for a playlist its first entries, flat."""
     from ..download import urls
+    from ..download.launcher import Launcher
     from ..download.probe import run_probe
 
     _require_yt_dlp()
+    launcher = ctx.server.service(Launcher)  # warming up while the name is checked
     policy = ctx.policy
     target = urls.parse_target(params.url)
     urls.check_literal(target, policy.allow_private_networks)
     await urls.check_resolved(target, policy.allow_private_networks)
-    return await run_probe(params.url, params.playlist_limit, policy)
+    return await run_probe(launcher, params.url, params.playlist_limit, policy)
 
 
 @table.method("download/start", requires=("download.fetch",))

@@ -58,6 +58,48 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid``: with the fork server, the template and the workers it forked."""
+    found, todo = [], [pid]
+    while todo:
+        below = children(todo.pop())
+        found += below
+        todo += below
+    return found
+
+
+def writer_into(root: Path) -> int:
+    """The one process with a file under ``root`` open for writing: the worker downloading there
+    (however it was started: forked from the template, a spare, spawned)."""
+    holders = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            for fd in os.listdir(f"/proc/{entry}/fd"):
+                target = os.readlink(f"/proc/{entry}/fd/{fd}")
+                if target.startswith(str(root) + os.sep) and int(Path(f"/proc/{entry}/fdinfo/{fd}").read_text().split()[3], 8) & os.O_ACCMODE != os.O_RDONLY:
+                    holders.add(int(entry))
+        except OSError:
+            continue
+    assert len(holders) == 1, f"processes writing under {root}: {holders}"
+    return holders.pop()
+
+
+def gone(pid: int) -> bool:
+    """Wait (bounded) until process ``pid`` no longer exists (or is a zombie nobody has reaped yet)."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+        except OSError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def group_gone(pgid: int) -> bool:
     """Wait (bounded) until no process is left in group ``pgid``."""
     deadline = time.monotonic() + WAIT

@@ -6,7 +6,7 @@ import pytest
 
 from sidecar.client import SidecarError
 
-from .helpers import children, group_gone, job, leftovers, progress_of, wait_bytes, wait_end
+from .helpers import group_gone, job, leftovers, progress_of, wait_bytes, wait_end, writer_into
 from .mediaserver import media_bytes
 
 pytestmark = pytest.mark.e2e
@@ -20,7 +20,7 @@ def _stalled(media, path: str = "/slow.mp4") -> str:
 def test_cancel_mid_download_stops_the_worker_group_and_removes_partial_files(downloader, media, downloads) -> None:
     started = downloader.request("download/start", {"url": _stalled(media), "progress_token": "c"})
     wait_bytes(downloader, "c")
-    [worker] = children(downloader.proc.pid)
+    worker = writer_into(downloads)
     assert leftovers(downloads), "the partial file should exist while downloading"
     cancelled = downloader.request("download/cancel", {"job_id": started["job_id"]})
     assert cancelled["status"] == "cancelled" and cancelled["files"] == [] and cancelled["error"] is None
@@ -66,7 +66,7 @@ def test_a_progress_token_in_use_by_a_running_download_is_refused(downloader, me
 def test_eof_mid_download_ends_the_sidecar_with_no_worker_left_and_no_partial_file(downloader, media, downloads) -> None:
     downloader.request("download/start", {"url": _stalled(media), "progress_token": "e"})
     wait_bytes(downloader, "e")
-    [worker] = children(downloader.proc.pid)
+    worker = writer_into(downloads)
     downloader.proc.stdin.close()
     assert downloader.proc.wait(timeout=10) == 0
     assert group_gone(worker)
@@ -76,7 +76,7 @@ def test_eof_mid_download_ends_the_sidecar_with_no_worker_left_and_no_partial_fi
 def test_shutdown_mid_download_cancels_the_job_and_leaves_no_worker_and_no_partial_file(downloader, media, downloads) -> None:
     downloader.request("download/start", {"url": _stalled(media), "progress_token": "s"})
     wait_bytes(downloader, "s")
-    [worker] = children(downloader.proc.pid)
+    worker = writer_into(downloads)
     assert downloader.request("shutdown") is None
     assert wait_end(downloader, "s")["message"] == "cancelled"
     assert group_gone(worker)
@@ -88,7 +88,7 @@ def test_shutdown_mid_download_cancels_the_job_and_leaves_no_worker_and_no_parti
 def test_a_worker_outlives_no_sidecar_even_one_killed_outright(downloader, media, downloads) -> None:
     downloader.request("download/start", {"url": _stalled(media), "progress_token": "k"})
     wait_bytes(downloader, "k")
-    [worker] = children(downloader.proc.pid)
+    worker = writer_into(downloads)
     downloader.proc.kill()  # no cleanup in the sidecar at all: the worker notices its stdin closing
     downloader.proc.wait(timeout=10)
     assert group_gone(worker)
