@@ -10,13 +10,17 @@ Props = dict[str, str]
 
 # The name the phone is sold under, where the vendor states it (first found wins):
 # Xiaomi/Redmi/POCO, then the vendor/odm copies of it, Huawei/Honor, OPPO/OnePlus/realme
-# (ColorOS), OnePlus (OxygenOS), Motorola, LG, vivo, Sony, Asus (tests/corpus shows each).
+# (ColorOS), OnePlus (OxygenOS), Motorola, LG, vivo, Sony, Asus, Transsion (tests/corpus shows each).
 # Pixels and many others state none: their ro.product.model is the sales name or a code.
 MARKETING_NAME_PROPS = (
     "ro.product.marketname",
     "ro.product.vendor.marketname",
     "ro.product.odm.marketname",
     "ro.config.marketing_name",
+    # ColorOS states the English name apart from a local one (一加 12, 真我GT Neo2T): the English
+    # one is the brand's own spelling everywhere, so it comes first.
+    "ro.vendor.oplus.market.enname",
+    "ro.oppo.market.enname",
     "ro.vendor.oplus.market.name",
     "ro.oppo.market.name",
     "ro.display.series",
@@ -25,6 +29,7 @@ MARKETING_NAME_PROPS = (
     "ro.vivo.market.name",
     "ro.semc.product.name",
     "ro.asus.product.mkt_name",
+    "ro.product.product.tran.device.name.default",  # Transsion: Infinix, Tecno, itel
 )
 
 # Verified boot (AVB) colours: green/yellow boot only with a locked bootloader, orange is
