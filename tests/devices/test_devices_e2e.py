@@ -16,6 +16,7 @@ from sidecar.emulate.android import PROFILES as ANDROID_PROFILES
 from sidecar.emulate.android.profiles import Disconnect, Hang
 
 from .conftest import android_ref, ios_ref
+from .results import fields_warned
 
 pytestmark = pytest.mark.e2e
 
@@ -58,10 +59,6 @@ def assert_android_read_only(device) -> None:
 def assert_ios_read_only(device) -> None:
     assert device.received, "the fake saw nothing"
     assert [r for r in device.received if r.refused or r.request not in IOS_ALLOWED[r.layer]] == []
-
-
-def fields_warned(result: dict) -> set:
-    return {w.get("field") for w in result["warnings"]}
 
 
 # ---- devices/list

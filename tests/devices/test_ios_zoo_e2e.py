@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from sidecar.devices.findings import NOT_APPLICABLE
 from sidecar.emulate.ios.zoo import IPHONE16PLUS_IOS26, ZOO
 
 from .conftest import ios_ref
 from .ios_corpus import ROOT
-from .test_devices_e2e import assert_ios_read_only, fields_warned
+from .results import unexplained_nulls
+from .test_devices_e2e import assert_ios_read_only
 
 pytestmark = pytest.mark.e2e
 
@@ -65,9 +65,7 @@ def test_every_null_of_a_zoo_iphone_is_named_in_its_warnings(device_sidecar, ios
     iphone = ios(profile.name)
     for method in ("inspect/basic", "inspect/deep"):
         result = device_sidecar.request(method, ios_ref(iphone))
-        nulls = [field for field, value in _flatten(result["data"]).items() if value is None]
-        unexplained = [f for f in nulls if f not in NOT_APPLICABLE["ios"] and not _explained(f, fields_warned(result))]
-        assert unexplained == [], (method, unexplained, result["warnings"])
+        assert unexplained_nulls(result, "ios") == [], (method, result["warnings"])
     assert_ios_read_only(iphone)
 
 
@@ -98,18 +96,3 @@ def test_a_registry_without_a_power_source_leaves_the_battery_to_lockdown_and_sa
 def _expect(profile: Any, part: str) -> dict:
     sample = profile.captures[part]
     return json.loads((ROOT / f"{sample.rsplit('.', 1)[0]}.expect.json").read_text(encoding="utf-8"))
-
-
-def _flatten(data: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[prefix + key] = value
-    return flat
-
-
-def _explained(field: str, warned: set) -> bool:
-    parts = field.split(".")
-    return any(".".join(parts[: i + 1]) in warned for i in range(len(parts)))

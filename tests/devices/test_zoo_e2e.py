@@ -17,7 +17,8 @@ from sidecar.emulate.android.profiles import AuthPolicy
 from sidecar.emulate.android.zoo import CORPUS, ZOO, profiles
 
 from .conftest import android_ref
-from .test_devices_e2e import assert_android_read_only, fields_warned
+from .results import fields_warned, unexplained_nulls
+from .test_devices_e2e import assert_android_read_only
 
 pytestmark = pytest.mark.e2e
 
@@ -61,8 +62,7 @@ def test_a_zoo_phone_is_inspected_as_its_captures_read(device_sidecar, zoo_phone
             assert counted == _expect(kind, stem)["packages"]
     assert not any(i.startswith("su binary") for i in deep["data"]["root_indicators"])  # old shells' "not found" is not a path
     for result in (basic, deep):
-        nulls = [f for f, v in _flatten(result["data"]).items() if v is None]
-        assert all(_explained(field, fields_warned(result)) for field in nulls if field not in _NOT_ON_ANDROID), nulls
+        assert unexplained_nulls(result, "android") == []
     assert_android_read_only(device)
 
 
@@ -74,21 +74,3 @@ def test_a_zoo_phone_gives_its_logs_and_crash_files_without_a_refusal(device_sid
     crash = device_sidecar.request("logs/collect", {**android_ref(device), "scope": "crash"})
     assert "crash_files" in fields_warned(crash)  # /data/anr is not the shell's to read
     assert_android_read_only(device)
-
-
-_NOT_ON_ANDROID = {"activation_locked", "efi_locked", "storage.purgeable_bytes", "supervision.organization_name", "supervision.profile_count"}
-
-
-def _flatten(data: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in data.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[prefix + key] = value
-    return flat
-
-
-def _explained(field: str, warned: set) -> bool:
-    parts = field.split(".")
-    return any(".".join(parts[: i + 1]) in warned for i in range(len(parts)))
