@@ -225,6 +225,7 @@ class _Hooks:
         self._downloaded = Progress(
             status="downloading",
             filename=_name(status.get("filename")),
+            path=_final_path(entry.get("_filename")),
             downloaded_bytes=info.whole(status.get("downloaded_bytes")),
             total_bytes=info.whole(total),
             total_is_estimate=estimated,
@@ -255,3 +256,8 @@ class _Hooks:
 
 def _name(path: Any) -> str | None:
     return os.path.basename(path) if isinstance(path, str) else None
+
+
+def _final_path(path: Any) -> str | None:
+    # yt-dlp's name for the finished file (in the output directory, before postprocessing changes its extension)
+    return os.path.abspath(path) if isinstance(path, str) else None

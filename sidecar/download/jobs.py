@@ -62,7 +62,10 @@ class _Job:
         self.target = target
         self.policy = policy
         self.output_dir = output_dir
-        self.temp_dir = job_temp_dir(output_dir, self.job_id)
+        self.resume_key = params.resume_key
+        # A resumable job's partial files are found again by its key, in a later sidecar too.
+        self.temp_dir = job_temp_dir(output_dir, params.resume_key or self.job_id)
+        self.cancel_requested = False  # by download/cancel; any other cancel is the sidecar stopping
         self.template = template
         self.status: JobStatus = "queued"
         self.latest: Progress | None = None
@@ -79,7 +82,12 @@ class _Job:
 
     @property
     def ended(self) -> bool:
-        return self.status in ("finished", "failed", "cancelled")
+        return self.status in ("finished", "failed", "cancelled", "interrupted")
+
+    @property
+    def interrupted(self) -> bool:
+        """Stopped by the sidecar's own end, not by the host, and resumable: its partial files stay."""
+        return self.resume_key is not None and self.error is None and not self.cancel_requested
 
     @property
     def percent(self) -> float | None:
@@ -99,6 +107,7 @@ class _Job:
             policy=self.policy,
             log_level=current_log_level(),
             ffmpeg_location=self.ffmpeg,
+            keep_partial=self.resume_key is not None,
         )
 
     def snapshot(self) -> DownloadJob:
@@ -111,6 +120,8 @@ class _Job:
             output_dir=str(self.output_dir),
             progress_token=self.token,
             filename=latest.filename,
+            path=self.files[-1] if self.status == "finished" and self.files else latest.path,
+            resume_key=self.resume_key,
             downloaded_bytes=latest.downloaded_bytes,
             total_bytes=latest.total_bytes,
             total_is_estimate=latest.total_is_estimate,
@@ -134,6 +145,8 @@ class _Job:
             "job_id": self.job_id,
             "status": self.status,
             "files": list(self.files),
+            "path": self.files[-1] if self.status == "finished" and self.files else None,
+            "resume_key": self.resume_key,
             "warnings": list(self.warnings),
             "error": msgspec.to_builtins(self.error),
         }
@@ -156,6 +169,8 @@ class DownloadJobs:
         """Queue a download (already validated by the handler); it starts when a slot is free."""
         if len(self._queue) >= MAX_QUEUED:
             raise RpcError("busy", f"{MAX_QUEUED} downloads are already waiting to start", "Wait for some to start, then retry.", retryable=True)
+        if params.resume_key is not None and any(job.resume_key == params.resume_key and not job.ended for job in self._jobs.values()):
+            raise RpcError("invalid_params", f"resume_key {params.resume_key!r} belongs to a download that has not ended", "Give each download its own key.")
         if params.progress_token is not None and self._hub is not None:
             self._hub.claim(params.progress_token, "another download")  # or a request: held until the job's end
         job = _Job(params, target, policy, output_dir, template, self._server.session.host_config.ffmpeg_location)
@@ -185,8 +200,13 @@ class DownloadJobs:
         job = self._jobs.get(job_id)
         if job is None:
             raise RpcError("invalid_target", f"no download job {job_id!r} in this sidecar", "Call download/list for the jobs it knows.")
+        if not job.ended:
+            job.cancel_requested = True
         self._cancel(job)
         await job.done.wait()
+        if job.status == "cancelled" and job.resume_key is not None:
+            # A queued job never ran, but an earlier, interrupted one may have left its key's partial files.
+            await anyio.to_thread.run_sync(remove_tree, job.temp_dir)
         return job.snapshot()
 
     # ---- the service
@@ -228,7 +248,7 @@ class DownloadJobs:
     def _cancel(self, job: _Job) -> None:
         if job.status == "queued":
             self._queue.remove(job)
-            job.status = "cancelled"
+            job.status = "interrupted" if job.interrupted else "cancelled"
             job.done.set()
             self._release(job)  # it never began, so no end: its token is free again
             self._forget_old()
@@ -252,11 +272,13 @@ class DownloadJobs:
                 except RpcError as error:
                     job.error = error.data
         finally:
+            interrupted = not completed and job.interrupted
             with anyio.CancelScope(shield=True, deadline=anyio.current_time() + CLEANUP_BOUND):
                 if job.worker is not None:
                     await job.worker.stop(0 if self._stopping else CANCEL_GRACE)
-                await anyio.to_thread.run_sync(remove_tree, job.temp_dir)
-            job.status = "failed" if job.error is not None else "finished" if completed else "cancelled"
+                if not interrupted:
+                    await anyio.to_thread.run_sync(remove_tree, job.temp_dir)
+            job.status = "failed" if job.error is not None else "finished" if completed else "interrupted" if interrupted else "cancelled"
             log.info("download %s %s%s", job.job_id, job.status, f": {job.error.kind}: {job.error.message}" if job.error else "")
             self._running -= 1
             self._changed.set()
@@ -318,7 +340,7 @@ class DownloadJobs:
         if job.status == "finished":
             message = job.files[-1] if job.files else "finished"
         else:
-            message = job.error.message if job.error is not None else "cancelled"
+            message = job.error.message if job.error is not None else job.status
         self._hub.end(job.token, message, job.end_detail())
         self._release(job)
 

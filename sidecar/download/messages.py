@@ -37,6 +37,7 @@ class DownloadRequest(msgspec.Struct, frozen=True, tag="download", tag_field="mo
     policy: Policy
     log_level: LogLevel
     ffmpeg_location: str | None = None  # the host's configured ffmpeg (binary or folder)
+    keep_partial: bool = False  # interrupted (a signal, the sidecar's end): leave temp_dir for a later job to resume
 
 
 WorkerRequest = ProbeRequest | DownloadRequest
@@ -57,6 +58,7 @@ class Progress(msgspec.Struct, frozen=True, tag="progress", tag_field="event"):
 
     status: Literal["downloading", "processing"]
     filename: str | None
+    path: str | None = None  # absolute: where the file will be once complete
     downloaded_bytes: int | None = None
     total_bytes: int | None = None
     total_is_estimate: bool = False

@@ -37,7 +37,19 @@ FilenameTemplate = Annotated[
 ]
 OutputDir = Annotated[str, msgspec.Meta(min_length=1, max_length=4096, description="Inside the policy's downloads root: relative to it, or absolute. Default: the root.")]
 JobId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-JobStatus = Literal["queued", "active", "finished", "failed", "cancelled"]
+ResumeKey = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description=(
+            "The host's own name for the job, for its partial files: they are kept when the sidecar stops during the job (status interrupted), "
+            "and a job started later with the same key, URL, output_dir and template resumes them (with a Range request where the server takes one). "
+            "Removed when that job finishes, fails or is cancelled."
+        ),
+    ),
+]
+# interrupted: the sidecar stopped (shutdown, exit, a signal) during a job that has a resume_key; its partial files are kept.
+JobStatus = Literal["queued", "active", "finished", "failed", "cancelled", "interrupted"]
 
 
 # ---- download/probe
@@ -105,6 +117,7 @@ class DownloadStartParams(msgspec.Struct, frozen=True, forbid_unknown_fields=Tru
     filename_template: FilenameTemplate | None = None
     playlist_limit: PlaylistLimit | None = None
     progress_token: ProgressToken | None = None
+    resume_key: ResumeKey | None = None
 
 
 class DownloadStartResult(msgspec.Struct, frozen=True):
@@ -126,6 +139,8 @@ class DownloadJob(msgspec.Struct, frozen=True):
     output_dir: str
     progress_token: ProgressToken | None
     filename: str | None  # name of the file being downloaded
+    path: str | None  # absolute: where that file will be once complete; once the job has finished, its last file
+    resume_key: str | None
     downloaded_bytes: int | None
     total_bytes: int | None
     total_is_estimate: bool

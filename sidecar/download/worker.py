@@ -85,14 +85,17 @@ def serve(read_fd: int, write_fd: int) -> None:
     os.environ["YTDLP_NO_PLUGINS"] = "1"  # before yt-dlp loads (if it has not): plugins are code from the user's folders
     threading.Thread(target=_interrupt_at_eof, args=(read_fd,), name="parent watch", daemon=True).start()
     emit = EventWriter(write_fd)
+    interrupted = False
     try:
         code = run(request, emit)
     except KeyboardInterrupt:
         log.info("interrupted")
-        code = INTERRUPTED
+        interrupted, code = True, INTERRUPTED
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second interrupt (a cancel and the sidecar's end at once) must not cut the cleanup short
-        if isinstance(request, DownloadRequest):
+        # Interrupted, a resumable job's partial files stay for the job that resumes it (the sidecar
+        # removes them itself when the interruption was a cancel).
+        if isinstance(request, DownloadRequest) and not (interrupted and request.keep_partial):
             remove_tree(Path(request.temp_dir))
     exit_now(code)
 

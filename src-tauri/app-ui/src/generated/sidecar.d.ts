@@ -412,11 +412,13 @@ export interface DownloadJob {
   files: string[];
   job_id: string;
   output_dir: string;
+  path: string | null;
   percent: number | null;
   preset: string;
   progress_token: ProgressToken | null;
+  resume_key: string | null;
   speed: number | null;
-  status: "active" | "cancelled" | "failed" | "finished" | "queued";
+  status: "active" | "cancelled" | "failed" | "finished" | "interrupted" | "queued";
   total_bytes: number | null;
   total_is_estimate: boolean;
   url: string;
@@ -530,6 +532,7 @@ export interface DownloadStartParams {
    */
   preset?: string;
   progress_token?: ProgressToken | null;
+  resume_key?: string | null;
   /**
    * An http or https URL.
    */
@@ -541,7 +544,7 @@ export interface DownloadStartParams {
  */
 export interface DownloadStartResult {
   job_id: string;
-  status: "active" | "cancelled" | "failed" | "finished" | "queued";
+  status: "active" | "cancelled" | "failed" | "finished" | "interrupted" | "queued";
 }
 /**
  * A JSON-RPC 2.0 error object.
