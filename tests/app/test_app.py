@@ -252,6 +252,45 @@ def test_a_killed_app_does_not_orphan_its_sidecar(installed: Installed, display:
         assert _gone(installed.runtime) == []
 
 
+def test_a_download_the_app_was_killed_during_is_resumed_and_shown_at_its_next_start(installed: Installed, display: str, tmp_path: Path) -> None:
+    home = Home(tmp_path / "home")
+    downloads = home.root / "Downloads"
+    home.write_settings({"allow_private_networks": True, "downloads_dir": str(downloads)})  # the media server is on loopback
+    server = MediaServer()
+    body = media_bytes(4 * STALL_FIRST_BYTES)
+    url = server.add("/clips/resumed.mp4", body, behaviour="stall")  # a first part, then a pause until released
+    try:
+        with running_app(installed.binary, home, display, tmp_path / "app.log") as app:
+            app.wait_until(lambda: app.state() == "ready", message="the app is ready")
+            app.find("download-url").send_keys(url)
+            app.find("download-start").click()
+            job = app.wait_for("download-job")
+            key = job.get_attribute("data-job-id")
+            bar = app.find("download-progress", within=job)
+            app.wait_until(lambda: float(bar.get_attribute("value") or 0) > 0, message="the progress bar moved")
+            [(app_pid, _)] = processes_using(installed.binary)
+            os.kill(app_pid, signal.SIGKILL)
+            assert _gone(installed.runtime) == []
+        [partial] = (downloads / f".sidecar-download-{key}").rglob("*.part")
+        kept = partial.stat().st_size
+        assert kept > 0 and not [p for p in downloads.iterdir() if p.is_file()]
+        server.release()
+
+        with running_app(installed.binary, home, display, tmp_path / "app.log") as app:
+            app.wait_until(lambda: app.state() == "ready", message="the app is ready again")
+            rows = app.wait_until(
+                lambda: [row for row in app.find_all("download-job") if row.get_attribute("data-job-id") == key], message="the resumed download is listed"
+            )
+            app.wait_until(lambda: rows[0].get_attribute("data-status") == "finished", message="the resumed download finished")
+            assert app.find("download-files", within=rows[0]).text == str(downloads / "resumed [resumed].mp4")
+        files = [p for p in downloads.rglob("*") if p.is_file()]
+        assert [hashlib.sha256(p.read_bytes()).hexdigest() for p in files] == [hashlib.sha256(body).hexdigest()], files
+        assert server.requests[-1] == ("/clips/resumed.mp4", f"bytes={kept}-")
+        assert [p for p in downloads.iterdir() if p.name.startswith(".")] == []
+    finally:
+        server.close()
+
+
 def test_using_the_app_left_its_runtime_exactly_as_shipped(installed: Installed) -> None:
     # Last in this module: every test above ran the sidecar from this runtime (no .pyc written,
     # nothing added), so the startup check will pass again tomorrow.

@@ -1,6 +1,8 @@
 // Downloads: probe a URL, start a download, follow each job's progress bar, cancel it.
-// A job's row is keyed by its id and created by whichever comes first: the start's answer or
-// its first progress event (events may overtake the answer).
+// A job's row is keyed by its id (the app's queue key, the same across sidecar and app restarts)
+// and created by whichever comes first: the start's answer, the list, or its first progress event
+// (events may overtake the answer). The list, shown at start and after a sidecar restart, has the
+// downloads the app resumed after a crash or its last close.
 
 import { asCommandError, call, type ProgressEvent } from "./api.js";
 import { button, el, formatBytes, progressBar } from "./dom.js";
@@ -27,6 +29,15 @@ export class DownloadsView {
       const info = await call("download_probe", { params: { url } });
       const what = info.kind === "playlist" ? `playlist of ${info.entry_count ?? "?"} entries` : `${info.formats.length} formats`;
       this.messages.replaceChildren(el("div", { "data-testid": "probe-result" }, `${info.title ?? url}: ${what}`));
+    } catch (error) {
+      this.messages.replaceChildren(errorCard(asCommandError(error), "download-error"));
+    }
+  }
+
+  /** Every download the app's queue knows: running, waiting to be resumed, and ended. */
+  async load(): Promise<void> {
+    try {
+      for (const job of (await call("download_list", {})).jobs) this.show(job);
     } catch (error) {
       this.messages.replaceChildren(errorCard(asCommandError(error), "download-error"));
     }
@@ -72,7 +83,8 @@ export class DownloadsView {
     row.element.dataset.status = job.status;
     row.status.textContent = job.status;
     if (job.status === "finished") row.bar.set(100);
-    const files = job.files.length ? job.files.join(", ") : "";
+    else if (job.percent !== null) row.bar.set(job.percent);
+    const files = job.status === "finished" && job.path ? job.path : job.files.join(", ");
     row.detail.replaceChildren(
       files ? el("span", { "data-testid": "download-files" }, files) : "",
       job.error ? errorCard(job.error, "download-job-error") : "",

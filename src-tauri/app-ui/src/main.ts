@@ -27,9 +27,13 @@ async function main(): Promise<void> {
   const downloads = new DownloadsView(byId("download-jobs"), byId("download-messages"));
   await onProgress((event) => (event.operation === "logs" ? devices.progress(event) : downloads.progress(event)));
   await onDevices((event) => devices.live(event));
-  // A restarted sidecar has no watch: start one whenever it is running again.
+  // A restarted sidecar has no watch: start one whenever it is running again. Its downloads are
+  // those the app's queue submitted again: list them.
   await onStatus((s) => {
-    if (s.phase === "running" && s.restarts > 0) void devices.watch();
+    if (s.phase === "running" && s.restarts > 0) {
+      void devices.watch();
+      void downloads.load();
+    }
   });
 
   byId("refresh-devices").addEventListener("click", () => void devices.refresh());
@@ -50,6 +54,7 @@ async function main(): Promise<void> {
   const evidence = new EvidenceView(byId("evidence"));
   for (const section of document.querySelectorAll<HTMLElement>("[data-needs-sidecar]")) section.hidden = false;
   await evidence.show();
+  await downloads.load();
   await devices.refresh();
   await devices.watch();
 }

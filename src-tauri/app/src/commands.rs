@@ -9,6 +9,7 @@
 use sidecar_host::types;
 use tauri::{AppHandle, State};
 
+use crate::downloads::{Downloads, queue_error};
 use crate::error::CommandError;
 use crate::progress::{self, Operation};
 use crate::sidecar::{Setup, Sidecar, Status};
@@ -122,32 +123,37 @@ pub async fn download_probe(
     Ok(sidecar.client().await?.download_probe(params).await?)
 }
 
-/// Queue a download; its progress goes out as `sidecar:progress` events keyed by the job id
-/// until the job ends.
+/// Queue a download in the app's durable queue (see [`crate::downloads`]): its `job_id` is the
+/// queue's key, and its progress goes out as `sidecar:progress` events under that key until it
+/// ends, across sidecar and app restarts.
 #[tauri::command]
 pub async fn download_start(
-    app: AppHandle,
     sidecar: State<'_, Sidecar>,
-    mut params: types::DownloadStartParams,
+    downloads: State<'_, Downloads>,
+    params: types::DownloadStartParams,
 ) -> Result<types::DownloadStartResult> {
     let client = sidecar.client().await?;
-    let (token, stream) = client.progress_channel();
-    params.progress_token = Some(token.into());
-    let started = client.download_start(params).await?;
-    // Updates sent before this point wait in the stream's queue: none is lost.
-    tauri::async_runtime::spawn(progress::until_end(app, Operation::Download, started.job_id.to_string(), stream));
-    Ok(started)
+    downloads.queue()?.submit(&client, params).await.map_err(queue_error)
 }
 
+/// Cancel a download by the queue's key.
 #[tauri::command]
 pub async fn download_cancel(
     sidecar: State<'_, Sidecar>,
+    downloads: State<'_, Downloads>,
     params: types::DownloadCancelParams,
 ) -> Result<types::DownloadJob> {
-    Ok(sidecar.client().await?.download_cancel(params).await?)
+    let client = sidecar.client().await?;
+    downloads.queue()?.cancel(&client, params.job_id.as_str()).await.map_err(queue_error)
 }
 
+/// The queue's downloads: those the sidecar runs or holds now, those waiting to be submitted
+/// again, and those that ended under an earlier sidecar.
 #[tauri::command]
-pub async fn download_list(sidecar: State<'_, Sidecar>) -> Result<types::DownloadListResult> {
-    Ok(sidecar.client().await?.download_list().await?)
+pub async fn download_list(
+    sidecar: State<'_, Sidecar>,
+    downloads: State<'_, Downloads>,
+) -> Result<types::DownloadListResult> {
+    let client = sidecar.client().await?;
+    downloads.queue()?.list(&client).await.map_err(queue_error)
 }

@@ -5,6 +5,7 @@
 //! device list as `sidecar:devices` events.
 
 mod commands;
+mod downloads;
 mod error;
 mod evidence;
 mod progress;
@@ -14,6 +15,7 @@ mod watch;
 
 use tauri::{Manager, RunEvent};
 
+use crate::downloads::Downloads;
 use crate::evidence::Evidence;
 use crate::sidecar::Sidecar;
 use crate::watch::DeviceWatcher;
@@ -25,6 +27,7 @@ pub fn run() {
         .manage(Sidecar::default())
         .manage(DeviceWatcher::default())
         .manage(Evidence::default())
+        .manage(Downloads::default())
         .setup(|app| {
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move { handle.state::<Sidecar>().start(&handle).await });

@@ -5,6 +5,8 @@
 //! Tauri's queue, which has no bound, so the forwarder must not read faster than the page can
 //! follow. Between two reports the host's stream coalesces what arrives (latest wins, `begin`
 //! and `end` kept), so a sidecar that floods progress costs a few waiting updates, not memory.
+//! Downloads are the exception: the app's queue ([`crate::downloads`]) follows their progress
+//! and passes each value on as it comes ([`emit`]); a download reports about twice a second.
 
 use std::future::Future;
 use std::time::Duration;
@@ -32,7 +34,7 @@ struct ProgressEvent<'a> {
     value: &'a ProgressValue,
 }
 
-fn emit(app: &AppHandle, operation: Operation, key: &str, value: &ProgressValue) {
+pub fn emit(app: &AppHandle, operation: Operation, key: &str, value: &ProgressValue) {
     if let Err(error) = app.emit(PROGRESS_EVENT, ProgressEvent { operation, key, value }) {
         tracing::warn!("cannot emit {PROGRESS_EVENT}: {error}");
     }
@@ -72,9 +74,4 @@ pub async fn during<T>(
         emit(app, operation, key, &value);
     }
     result
-}
-
-/// Forward `progress` until its `end` (or the connection's); for a job that outlives its call.
-pub async fn until_end(app: AppHandle, operation: Operation, key: String, mut progress: ProgressStream) {
-    forward(&app, operation, &key, &mut progress).await;
 }

@@ -13,10 +13,11 @@ use sidecar_host::evidence::Recorder;
 use sidecar_host::locate::Source;
 use sidecar_host::runtime_check;
 use sidecar_host::types::ClientInfo;
-use sidecar_host::{Client, Locator, PolicyGate, SpawnConfig, State, Supervisor, SupervisorConfig};
+use sidecar_host::{CallError, Client, Locator, PolicyGate, SpawnConfig, State, Supervisor, SupervisorConfig};
 use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::watch;
 
+use crate::downloads::Downloads;
 use crate::error::CommandError;
 use crate::evidence::{self, Evidence};
 use crate::settings::{self, Dirs, Settings};
@@ -110,6 +111,14 @@ impl Sidecar {
         Ok(supervisor.client()?)
     }
 
+    /// The connection to the sidecar running now, without waiting (the download queue's resubmissions).
+    pub fn running_client(&self) -> Result<Client, CallError> {
+        match lock(&self.supervisor).as_ref() {
+            Some(supervisor) => supervisor.client(),
+            None => Err(CallError::Unavailable("the app is shutting down".into())),
+        }
+    }
+
     /// Prepare (settings, folders, policy, Python) and start; the outcome goes to the status.
     pub async fn start(&self, app: &AppHandle) {
         let started = match prepare(app) {
@@ -122,8 +131,10 @@ impl Sidecar {
         match started {
             Ok(supervisor) => {
                 let states = supervisor.watch();
+                let download_states = supervisor.watch();
                 // Publish the supervisor before the status says so, so that `client` finds it.
                 *lock(&self.supervisor) = Some(supervisor);
+                app.state::<Downloads>().resume_whenever_running(app, download_states);
                 self.forward_states(app, states).await;
             }
             Err(error) => {
@@ -196,6 +207,7 @@ fn prepare(app: &AppHandle) -> Result<Prepared, CommandError> {
     let mut config = SupervisorConfig::new(SpawnConfig::new(&located.python));
     // Every call is recorded; without the log, nothing runs.
     let log = app.state::<Evidence>().open(&data_dir, &located.python)?;
+    app.state::<Downloads>().open(app, &data_dir, &dirs.downloads)?;
     config.client.evidence = Some(Recorder::new(log));
     config.handshake.host_config = settings.host_config();
     config.handshake.client =
