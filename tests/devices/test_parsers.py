@@ -97,6 +97,10 @@ def test_a_getprop_value_left_open_does_not_swallow_the_properties_after_it() ->
     assert parse.getprop_listing("[a]: [unterminated\n[b]: [2]\n[c]: [x]\r\r\n") == {"a": "unterminated", "b": "2", "c": "x"}
 
 
+def test_two_getprop_entries_glued_on_one_line_are_read_as_two() -> None:
+    assert parse.getprop_listing("[a]: [x_1][ro.build.display.id]: [B.23]\n[c]: [a][b]\n") == {"a": "x_1", "ro.build.display.id": "B.23", "c": "a][b"}
+
+
 def test_shell_errors_of_every_generation_are_recognised_and_real_answers_are_not() -> None:
     said = {
         "/system/bin/sh: which: not found": ShellError.NOT_FOUND,  # mksh, Android 4-6

@@ -12,6 +12,8 @@ import re
 import msgspec
 
 _PROP_START = re.compile(r"^\[(?P<key>[^\]]+)\]: \[(?P<value>.*)$")
+# "...][next.key]: [...": two entries on one line (a capture lost the line break between them).
+_GLUED = re.compile(r"\](?=\[[A-Za-z0-9_.\-]+\]: \[)")
 _BATTERY_HEALTH = {1: "unknown", 2: "good", 3: "overheat", 4: "dead", 5: "over_voltage", 6: "failure", 7: "cold"}
 _STATUS_CHARGING = 2  # BatteryManager.BATTERY_STATUS_CHARGING
 _UNITS = {"K": 1, "M": 1024, "G": 1024**2, "T": 1024**3}
@@ -20,12 +22,12 @@ _UNITS = {"K": 1, "M": 1024, "G": 1024**2, "T": 1024**3}
 def getprop_listing(text: str) -> dict[str, str]:
     """``getprop`` with no argument: ``[key]: [value]`` per property; a value may span lines.
 
-    A value left open by a line that starts the next property is taken as it stands (a
-    damaged line must not swallow the rest of the listing)."""
+    A value left open by a line that starts the next property is taken as it stands, and two
+    entries found glued on one line are read as two (a damaged capture must not lose them)."""
     props: dict[str, str] = {}
     key: str | None = None
     value: list[str] = []
-    for line in text.split("\n"):  # not splitlines(): values may hold \x85, \x1c... which it splits on
+    for line in _GLUED.sub("]\n", text).split("\n"):  # not splitlines(): values may hold \x85, \x1c...
         match = _PROP_START.match(line.lstrip())
         if match:
             if key is not None:

@@ -29,7 +29,7 @@ class ShellError(enum.Enum):
 
 _PATTERNS = (
     # "/system/bin/sh: which: not found", "sh: dpm: inaccessible or not found", "which: not found"
-    (re.compile(r"^(?:\S*sh: )?[\w.\-/]+: (?:inaccessible or )?not found$"), ShellError.NOT_FOUND),
+    (re.compile(r"^(?:\S*sh: )?\S+: (?:inaccessible or )?not found$"), ShellError.NOT_FOUND),
     (re.compile(r"^(?:cmd: )?Can't find service: "), ShellError.NOT_FOUND),
     (re.compile(r"^Error: Could not access the Package Manager"), ShellError.NOT_FOUND),
     (re.compile(r"No such file or directory$"), ShellError.NO_SUCH_FILE),
