@@ -10,7 +10,7 @@ Props = dict[str, str]
 
 # The name the phone is sold under, where the vendor states it (first found wins):
 # Xiaomi/Redmi/POCO, then the vendor/odm copies of it, Huawei/Honor, OPPO/OnePlus/realme
-# (ColorOS), OnePlus (OxygenOS), Motorola, LG, vivo, Sony, Asus, Transsion, ZTE (tests/corpus shows each).
+# (ColorOS), OnePlus (OxygenOS), Motorola, LG, vivo, Sony, Asus, Lenovo, Transsion, ZTE (tests/corpus shows each).
 # Pixels and many others state none: their ro.product.model is the sales name or a code.
 MARKETING_NAME_PROPS = (
     "ro.product.marketname",
@@ -29,6 +29,11 @@ MARKETING_NAME_PROPS = (
     "ro.vivo.market.name",
     "ro.semc.product.name",
     "ro.asus.product.mkt_name",
+    "ro.vendor.asus.product.mkt_name",  # ROG Phones state only the vendor copy
+    # Lenovo (ZUI, ZUXOS): the English name where stated, else ZUI's own (often Chinese, also Motorola's China models)
+    "ro.vendor.config.lgsi.en.market_name",
+    "ro.config.lgsi.en.market_name",
+    "ro.zuk.product.market",
     "ro.product.product.tran.device.name.default",  # Transsion: Infinix, Tecno, itel
     "ro.vendor.product.ztename",  # ZTE and nubia (red magic): the only name they state, often Chinese
 )
