@@ -4,15 +4,18 @@ A device owner is the admin app of a fully managed (company-owned) phone; a prof
 manages one user or work profile. Plain device admins (Find My Device and the like) are
 neither, and are not reported. Pure: text in, values out, never raises.
 
-* ``cmd device_policy list-owners`` (Android 12 on) prints ``no owners``, or one line per
-  owner: ``User 0: admin=com.example/.Receiver,DeviceOwner`` (Android 12 adds a count line).
+* ``cmd device_policy list-owners`` (Android 12 on) prints ``no owners``, or a count line and
+  one line per owner: ``User  0: admin=com.example/.Receiver,DeviceOwner`` (``User %2d``).
 * ``dumpsys device_policy`` (older Android) prints ``Device Owner:`` and
   ``Profile Owner (User N):`` blocks, each with ``admin=ComponentInfo{pkg/class}``, and no
   block at all when there is no owner.
 * ``pm list users`` prints ``UserInfo{id:name:flags}``, flags in hex; 0x20 marks a managed profile.
-  Samsung's Secure Folder is one too (Knox builds it as a managed profile), marked with
-  Samsung's own flag 0x20000 (``FLAG_SECURE_FOLDER`` in Samsung's UserInfo; AOSP's flags end at
-  0x8000): a private folder of the owner's, not a work profile, so it does not count.
+
+Vendors build the owner's own private spaces from the same parts, and these are not management:
+Samsung's Secure Folder is a managed profile (Samsung's flag 0x20000, ``FLAG_SECURE_FOLDER``)
+whose profile owner is Knox's container agent, and ColorOS marks its app-clone user "Multi-App"
+(999) with its own flag 0x4000000, on some builds beside the managed-profile flag. AOSP's flags
+end at 0x8000, so a vendor's flag cannot be mistaken for one of Android's.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ _DUMP_BLOCK = re.compile(r"^\s*(Device Owner|Profile Owner \(User \d+\))\s*:")
 _DUMP_ADMIN = re.compile(r"^\s*admin=ComponentInfo\{([^}]+)\}")
 _USER = re.compile(r"UserInfo\{(\d+):([^}]*):([0-9a-fA-F]+)\}")
 _FLAG_MANAGED_PROFILE = 0x20
-_FLAG_SAMSUNG_SECURE_FOLDER = 0x20000
+_FLAGS_VENDOR_PRIVATE_SPACE = 0x20000 | 0x4000000  # Samsung's Secure Folder, ColorOS's Multi-App
+_PRIVATE_SPACE_OWNERS = ("com.samsung.knox.securefolder",)  # the Secure Folder's profile owner
 
 
 class Owners(NamedTuple):
@@ -58,6 +62,7 @@ def dumped_owners(text: str) -> Owners | None:
 
 
 def _owners(found: list[tuple[str, bool]]) -> Owners:
+    found = [(admin, is_device) for admin, is_device in found if is_device or admin.split("/")[0] not in _PRIVATE_SPACE_OWNERS]
     ordered = sorted(found, key=lambda owner: not owner[1])
     return Owners([admin for admin, _ in ordered], device_owner=any(is_device for _, is_device in found))
 
@@ -67,4 +72,4 @@ def has_managed_profile(text: str) -> bool | None:
     flags = [int(match[3], 16) for match in _USER.finditer(text)]
     if not flags:
         return None
-    return any(flag & _FLAG_MANAGED_PROFILE and not flag & _FLAG_SAMSUNG_SECURE_FOLDER for flag in flags)
+    return any(flag & _FLAG_MANAGED_PROFILE and not flag & _FLAGS_VENDOR_PRIVATE_SPACE for flag in flags)
