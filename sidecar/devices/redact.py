@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 
-
 def redact(identifier: str | None) -> str | None:
     import hashlib  # loads OpenSSL: only when a policy asks for redaction
 

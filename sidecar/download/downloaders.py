@@ -74,11 +74,11 @@ class NativeOnly:
                 raise refused(type(downloader).get_basename())
             original(downloader, ydl, params)
 
-        FileDownloader.__init__ = guarded_init  # type: ignore[method-assign]
+        FileDownloader.__init__ = guarded_init
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        FileDownloader.__init__ = self._original  # type: ignore[method-assign]
+        FileDownloader.__init__ = self._original
 
 
 def refused(program: str) -> RpcError:

@@ -80,7 +80,7 @@ def default_extractors() -> tuple[type[InfoExtractor], ...]:
     return tuple(extractor for extractor in every.values() if extractor._ENABLED)
 
 
-class EmbeddedYoutubeDL(yt_dlp.YoutubeDL):
+class EmbeddedYoutubeDL(yt_dlp.YoutubeDL):  # type: ignore[misc]  # yt-dlp ships no types: its classes are Any
     """yt-dlp with its default extractors from :func:`default_extractors`: yt-dlp dedupes the ~1,900
     names with a quadratic list scan on every instance (40 to 50 ms, half a warm job's start)."""
 
@@ -98,7 +98,7 @@ class ConfinedYoutubeDL(EmbeddedYoutubeDL):
         super().__init__(params)
 
     def prepare_filename(self, info_dict: dict[str, Any], dir_type: str = "", *, outtmpl: str | None = None, warn: bool = False) -> str:
-        prepared = super().prepare_filename(info_dict, dir_type, outtmpl=outtmpl, warn=warn)
+        prepared: str = super().prepare_filename(info_dict, dir_type, outtmpl=outtmpl, warn=warn)
         if not prepared:
             return prepared
         base = self.get_output_path(dir_type or "")
@@ -115,7 +115,7 @@ class ConfinedYoutubeDL(EmbeddedYoutubeDL):
         return super().run_pp(pp, infodict)
 
 
-class ConfinedMove(MoveFilesAfterDownloadPP):
+class ConfinedMove(MoveFilesAfterDownloadPP):  # type: ignore[misc]  # yt-dlp ships no types: its classes are Any
     """yt-dlp's final move, from the job's temp dir into the output directory, through folders opened
     without following a symlink (``atomic.Directory``): a folder swapped for a symlink after
     ``prepare_filename`` checked the path is refused, so no file lands outside the downloads root.
@@ -127,8 +127,8 @@ class ConfinedMove(MoveFilesAfterDownloadPP):
         final_path = os.path.join(final_dir, name)
         if self._downloaded:
             info["__files_to_move"][info["filepath"]] = final_path
-        for old, new in info["__files_to_move"].items():
-            new = new or os.path.join(final_dir, os.path.basename(old))
+        for old, listed in info["__files_to_move"].items():
+            new = listed or os.path.join(final_dir, os.path.basename(old))
             if os.path.abspath(old) == os.path.abspath(new):
                 continue
             if not os.path.exists(old):

@@ -6,6 +6,7 @@ is taken only when it has a usable type and is ``None`` otherwise.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .types import DownloadProbeResult, MediaFormat, MediaThumbnail, PlaylistEntry
@@ -92,7 +93,7 @@ def number(value: Any) -> float | None:
 def whole(value: Any) -> int | None:
     """``value`` as an int if it is a finite number (not a bool)."""
     real = number(value)
-    return int(real) if real is not None and real == real and abs(real) != float("inf") else None
+    return int(real) if real is not None and math.isfinite(real) else None
 
 
 def _number(info: Info, key: str) -> float | None:

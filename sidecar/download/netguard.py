@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 
 class AddressRefused(ConnectionRefusedError):
@@ -25,10 +25,10 @@ class AddressGuard:
 
     def __init__(self, allowed: Callable[[str], bool]) -> None:
         self._allowed = allowed
-        self._original: Callable[..., Any] | None = None
+        self._original = socket.getaddrinfo  # the unguarded one, put back on exit
         self.refusals: list[str] = []  # what was refused, for the worker's error report
 
-    def __enter__(self) -> AddressGuard:
+    def __enter__(self) -> Self:
         self._original = socket.getaddrinfo
         socket.getaddrinfo = self._getaddrinfo
         return self
@@ -36,11 +36,12 @@ class AddressGuard:
     def __exit__(self, *exc_info: object) -> None:
         socket.getaddrinfo = self._original
 
-    def _getaddrinfo(self, host: Any, port: Any, *args: Any, **kwargs: Any) -> list[Any]:
+    def _getaddrinfo(self, host: Any, port: Any, *args: Any, **kwargs: Any) -> list[Any]:  # passed through to getaddrinfo as given
         infos = self._original(host, port, *args, **kwargs)
         for family, _type, _proto, _name, sockaddr in infos:
-            if family in (socket.AF_INET, socket.AF_INET6) and not self._allowed(sockaddr[0]):
-                refusal = f"{host} ({sockaddr[0]}) is a loopback or private address, and the policy does not allow private networks"
+            address = str(sockaddr[0])  # an IPv4 or IPv6 address string for these families
+            if family in (socket.AF_INET, socket.AF_INET6) and not self._allowed(address):
+                refusal = f"{host} ({address}) is a loopback or private address, and the policy does not allow private networks"
                 self.refusals.append(refusal)
                 raise AddressRefused(refusal)
         return infos

@@ -23,6 +23,7 @@ import dataclasses
 import functools
 import logging
 from collections.abc import Callable, Iterator
+from typing import cast
 
 from fpdf import FPDF, FPDFException
 from fpdf.enums import XPos, YPos
@@ -99,7 +100,7 @@ class _ReportPDF(FPDF):
             family = f"fallback{len(self._families)}"
             try:
                 self.add_font(family, "", face.path, collection_font_number=face.index)
-            except Exception as exc:  # a system font fpdf2 cannot embed must not fail the report
+            except Exception as exc:  # noqa: BLE001 (a system font fpdf2 cannot embed must not fail the report)
                 log.warning("font %s cannot be embedded in a PDF, so it is not used: %s", face.path, exc)
                 self._fallback.refuse(face)
                 continue
@@ -213,7 +214,7 @@ def _highlights(pdf: FPDF, cards: tuple[Row, ...]) -> None:
     values = [_signed(card.tone, card.value) for card in cards]
     height = 3 + 4 + 1 + max(_height(pdf, width - 6, 5, value) for value in values) + 3
     top = pdf.get_y()
-    for index, (card, value) in enumerate(zip(cards, values)):
+    for index, (card, value) in enumerate(zip(cards, values, strict=True)):
         x = pdf.l_margin + index * (width + GAP)
         pdf.set_draw_color(*RULE)
         pdf.set_line_width(0.3)
@@ -330,7 +331,8 @@ def _text(pdf: FPDF, text: str, *, size: float, color: tuple[int, int, int], lin
 
 
 def _height(pdf: FPDF, width: float, line: float, text: str) -> float:
-    return pdf.multi_cell(width, line, text, align="L", dry_run=True, output="HEIGHT")
+    # output="HEIGHT" gives the height alone; fpdf2 annotates the union of every output mode.
+    return cast(float, pdf.multi_cell(width, line, text, align="L", dry_run=True, output="HEIGHT"))
 
 
 def _rule(pdf: FPDF, color: tuple[int, int, int], width: float) -> None:

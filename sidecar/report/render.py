@@ -37,7 +37,8 @@ def render(template: str, fmt: ReportFormat, report_id: str, data: DeviceReportD
 
         return render_pdf(document, checkpoint=checkpoint)
     page = _environment(fmt).get_template(f"{template}.{fmt}.j2")
-    return page.render(doc=document, signs=SIGNS).encode("utf-8")
+    text: str = page.render(doc=document, signs=SIGNS)
+    return text.encode("utf-8")
 
 
 class _JsonReport(msgspec.Struct, frozen=True):

@@ -78,7 +78,7 @@ class Face:
         try:
             with TTFont(self.path, fontNumber=self.index, lazy=True) as font:
                 return frozenset(font.getBestCmap() or ())
-        except Exception as exc:  # any file in a font folder: a broken one must not break the report
+        except Exception as exc:  # noqa: BLE001 (any file in a font folder: a broken one must not break the report)
             log.warning("font %s cannot be read, so it is not used: %s", self.path, exc)
             return frozenset()
 

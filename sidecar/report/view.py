@@ -9,9 +9,9 @@ passes through :func:`displayable`; escaping for each format is the renderers' j
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from collections.abc import Callable
 from typing import Literal, TypeVar
 
 from ..devices.types import BasicInfo, DeepSignals, LogsCollectResult, Warning
@@ -177,11 +177,12 @@ def _deep_security_rows(android: bool, deep: DeepSignals, today: date) -> list[R
 
 
 def _battery_section(basic: BasicInfo, deep: DeepSignals | None) -> Section:
-    rows = [_battery_level_row(basic, deep)]
+    level = _battery_level_row(basic, deep)
     if deep is None:
-        return Section("battery", "Battery and storage", tuple(rows), note="Deep inspection was not included: only the battery level is known.")
+        return Section("battery", "Battery and storage", (level,), note="Deep inspection was not included: only the battery level is known.")
     battery, storage = deep.battery, deep.storage
-    rows += [
+    rows = [
+        level,
         _battery_health_row(battery.health),
         _measured("Temperature", battery.temperature_c, "{:.1f} °C".format, lambda t: "warn" if t >= HOT_BATTERY_C else "info"),
         _measured("Voltage", battery.voltage_mv, lambda mv: f"{mv / 1000:.2f} V"),

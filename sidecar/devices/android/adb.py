@@ -60,7 +60,8 @@ class _NoPromptSigner:
         self._signer = signer
 
     def Sign(self, data: bytes) -> bytes:  # noqa: N802 (adb-shell's signer interface)
-        return self._signer.Sign(data)
+        signature: bytes = self._signer.Sign(data)
+        return signature
 
     def GetPublicKey(self) -> str:  # noqa: N802
         raise _WouldPrompt()
@@ -373,7 +374,7 @@ def device_error(exc: BaseException, label: str, device: Any = None) -> RpcError
     if isinstance(exc, OSError | adb.AdbTimeoutError | adb.TcpTimeoutException | adb.AdbConnectionError | adb.InvalidResponseError | adb.InvalidChecksumError
                   | adb.InvalidCommandError | adb.UsbReadFailedError | adb.UsbWriteFailedError):
         return RpcError("device_unavailable", f"{label} stopped answering ({type(exc).__name__}: {exc})", "Check the connection to the device and retry.", retryable=True)
-    log.exception("unexpected failure talking to %s", label)
+    log.error("unexpected failure talking to %s", label, exc_info=exc)
     return RpcError("internal_error", f"unexpected failure talking to {label}", "Report this as a bug with the sidecar log.")
 
 

@@ -149,7 +149,7 @@ def package_names(text: str) -> set[str] | None:
 def uptime_seconds(text: str) -> float | None:
     """``cat /proc/uptime``: the first number."""
     try:
-        return float(text.split()[0])
+        return float(text.split(maxsplit=1)[0])
     except (IndexError, ValueError):
         return None
 

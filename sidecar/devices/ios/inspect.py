@@ -16,7 +16,7 @@ from ..types import BasicInfo, DeepSignals, Warning
 from .assemble import Readings, basic_info, deep_signals
 from .lockdown import step
 
-Report = Callable[[str, float], None]
+Report = Callable[[str, float | None], None]  # message, percentage (None: unknown)
 
 _NEEDS_PAIRING = "needs a pair record for this computer (the device was never trusted here)"
 # The power source is found by class on most devices; some iOS versions answer the class
@@ -105,34 +105,35 @@ async def deep(probe: Probe) -> tuple[DeepSignals, list[Warning]]:
     return signals, probe.findings.seal(signals)
 
 
-async def _power_source(probe: Probe, progress: float) -> dict | None:
+async def _power_source(probe: Probe, progress: float) -> dict[str, Any] | None:
     """The IORegistry battery entry: by class, else by the names it has had (see POWER_SOURCE_QUERIES)."""
     from pymobiledevice3.services.diagnostics import DiagnosticsService
 
-    async def first_answer(service: Any) -> dict:
+    async def first_answer(service: Any) -> dict[str, Any]:
         for query in POWER_SOURCE_QUERIES:
-            entry = await service.ioregistry(**query)
+            entry: dict[str, Any] | None = await service.ioregistry(**query)
             if entry:
                 return entry
         return {}
 
-    entry = await probe.service(DiagnosticsService, first_answer, "battery", progress)
+    entry: dict[str, Any] | None = await probe.service(DiagnosticsService, first_answer, "battery", progress)
     if entry == {}:
         probe.findings.warn("partial_data", "the device's IORegistry answered no battery power source", "battery")
     return entry
 
 
-async def _management(probe: Probe, field: str, progress: float) -> tuple[dict | None, dict | None]:
+async def _management(probe: Probe, field: str, progress: float) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
     """(cloud configuration, profile list); ``{}`` means "none set", None means "could not be read"."""
     from pymobiledevice3.services.mobile_config import MobileConfigService
 
-    async def cloud_configuration(service: Any) -> dict:
-        return await service.get_cloud_configuration() or {}
+    async def cloud_configuration(service: Any) -> dict[str, Any]:
+        configuration: dict[str, Any] | None = await service.get_cloud_configuration()
+        return configuration or {}
 
     cloud = await probe.service(MobileConfigService, cloud_configuration, field, progress)
     profiles = await probe.service(MobileConfigService, lambda s: s.get_profile_list(), field, progress + 5)
     return cloud, profiles
 
 
-def _mapping(value: Any) -> dict:
+def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}

@@ -58,7 +58,7 @@ def usbmux_address(hint: str | None) -> str | None:
     return hint or os.environ.get("USBMUXD_SOCKET_ADDRESS") or None
 
 
-async def step(awaitable: Any, label: str, timeout: float) -> Any:
+async def step(awaitable: Any, label: str, timeout: float) -> Any:  # noqa: ASYNC109 (the timeout and the error translation go together)
     """Await one device operation with a timeout, translating failures to protocol errors."""
     try:
         with anyio.fail_after(timeout):
@@ -88,5 +88,5 @@ def device_error(exc: BaseException, label: str) -> RpcError:
         return RpcError("device_unavailable", f"lost the connection to iOS device {label} ({type(exc).__name__}: {exc})", "Check the cable and that usbmuxd is running, then retry.", retryable=True)
     if isinstance(exc, pmd.PyMobileDevice3Exception):
         return RpcError("device_unavailable", f"iOS device {label} refused: {type(exc).__name__}: {exc}", "Unlock the device and retry.", retryable=True)
-    log.exception("unexpected failure talking to %s", label)
+    log.error("unexpected failure talking to %s", label, exc_info=exc)
     return RpcError("internal_error", f"unexpected failure talking to iOS device {label}", "Report this as a bug with the sidecar log.")

@@ -46,8 +46,8 @@ class ServerDevice:
 def parse_devices(text: str) -> list[ServerDevice]:
     """Every device line of a ``devices-l`` listing (adb's banner lines, if a capture has them, are skipped)."""
     devices = []
-    for line in text.splitlines():
-        line = line.strip()
+    for raw in text.splitlines():
+        line = raw.strip()
         if line and not line.startswith(("*", "List of devices")):
             device = _parse_line(line)
             if device is not None:
