@@ -12,6 +12,8 @@ expectations, written from the raw data, in ``<stem>.expect.json``. The formats,
 * ``*.lockdown-info.txt``: ``pymobiledevice3 lockdown info`` JSON with identifiers masked by
   ``*`` (so not JSON); only its top-level entries are read;
 * ``*.swift.txt``: a Swift dictionary literal; ``*.dart.txt``: a Dart map literal of strings;
+* ``*.gomap.txt``: Go's ``fmt`` printing of a map (``map[Key:value ...]``), as go-ios logged a
+  service's answer; a map cut short by its publisher ends where the text ends;
 * other ``ioregistry/*.txt``: Foundation's description of an NSDictionary (``Key = value;``),
   or a list of ``"Key = value"`` strings as ioreg prints them.
 """
@@ -40,10 +42,15 @@ class Sample:
 
     @property
     def expect(self) -> dict[str, Any]:
-        return json.loads(self.path.with_name(self.path.name.rsplit(".", 1)[0] + ".expect.json").read_text())
+        return _dict(json.loads(self.path.with_name(self.path.name.rsplit(".", 1)[0] + ".expect.json").read_text()))
 
     def data(self) -> dict[str, Any]:
         return read(self.path)
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    assert isinstance(value, dict), f"a capture that is not a dictionary: {type(value).__name__}"
+    return value
 
 
 def samples(kind: str) -> list[Sample]:
@@ -53,15 +60,17 @@ def samples(kind: str) -> list[Sample]:
 def read(path: Path) -> dict[str, Any]:
     name, text = path.name, path.read_text(encoding="utf-8")
     if name.endswith(".plist"):
-        return plistlib.loads(path.read_bytes())["IORegistry"]
+        return _dict(plistlib.loads(path.read_bytes())["IORegistry"])
     if name.endswith(".idb-describe.json"):
-        return json.loads(text)["extended"]["device"]
+        return _dict(json.loads(text)["extended"]["device"])
     if name.endswith(".json"):
-        return json.loads(text)
+        return _dict(json.loads(text))
     if name.endswith(".lockdown-info.txt"):
         return masked_json_top_level(text)
     if name.endswith(".swift.txt"):
         return swift_literal(text)
+    if name.endswith(".gomap.txt"):
+        return go_map(text)
     if name.endswith(".dart.txt"):
         return {key: _typed(value) for key, value in ast.literal_eval(text.strip()).items()}
     if path.parent.name in ("lockdown", "disk_usage", "battery_domain"):
@@ -140,14 +149,14 @@ def masked_json_top_level(text: str) -> dict[str, Any]:
 def swift_literal(text: str) -> dict[str, Any]:
     code = re.sub(r"//[^\n]*", "", text).replace("as [String: Any]", "")
     code = code.replace("[", "{").replace("]", "}").replace("true", "True").replace("false", "False")
-    return ast.literal_eval(code.strip())
+    return _dict(ast.literal_eval(code.strip()))
 
 
 def nsdictionary_description(text: str) -> dict[str, Any]:
     """Foundation's ``-description`` of an NSDictionary: ``{ Key = value; ... }``, ``( ... )`` arrays, ``<hex>`` data."""
     tokens = re.findall(r'"(?:[^"\\]|\\.)*"|<[^>;}]*>?|[{}();=,]|[^\s{}();=,"]+', text)
     value, _ = _ns_value(tokens, 0)
-    return value
+    return _dict(value)
 
 
 def _ns_value(tokens: list[str], i: int) -> tuple[Any, int]:
@@ -178,6 +187,33 @@ def _ns_scalar(token: str) -> Any:
     """NSNumbers print bare (booleans as 0/1); a quoted number ("-670") is one too."""
     if token.startswith('"'):
         token = token[1:-1]
+    return int(token) if re.fullmatch(r"-?\d+", token) else token
+
+
+def go_map(text: str) -> dict[str, Any]:
+    """``map[Key:value Key:map[...]]``; a value is a bare word (true/false and integers typed)."""
+    tokens = re.findall(r"map\[|\]|[^\s:\[\]]+:|[^\s\[\]]+", text)
+    value, _ = _go_map(tokens, 1)
+    return value
+
+
+def _go_map(tokens: list[str], i: int) -> tuple[dict[str, Any], int]:
+    out: dict[str, Any] = {}
+    while i < len(tokens) and tokens[i] != "]":
+        key = tokens[i].removesuffix(":")
+        following = tokens[i + 1] if i + 1 < len(tokens) else "]"
+        if following == "map[":
+            out[key], i = _go_map(tokens, i + 2)
+        elif following == "]" or following.endswith(":"):  # no value before the next key: cut short
+            out[key], i = "", i + 1
+        else:
+            out[key], i = _go_scalar(following), i + 2
+    return out, i + 1
+
+
+def _go_scalar(token: str) -> Any:
+    if token in ("true", "false"):
+        return token == "true"
     return int(token) if re.fullmatch(r"-?\d+", token) else token
 
 

@@ -4,6 +4,8 @@ reads it (the ``.expect.json`` beside each sample), never from the parsers' outp
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from sidecar.devices.findings import Findings, null_fields
@@ -13,7 +15,7 @@ from sidecar.devices.ios.assemble import Readings, basic_info, deep_signals
 from .ios_corpus import Sample, samples
 
 
-def _ids(kind: str) -> dict:
+def _ids(kind: str) -> dict[str, Any]:
     found = samples(kind)
     return {"argvalues": found, "ids": [s.id for s in found]}
 
@@ -79,3 +81,17 @@ def test_profile_list_counts_profiles_and_does_not_guess_mdm(sample: Sample) -> 
     assert supervision.mdm_enrolled == sample.expect["mdm_enrolled"]
     assert supervision.supervised is False
     assert findings.explained("supervision.mdm_enrolled")
+
+
+@pytest.mark.parametrize("sample", **_ids("cloud_configuration"))
+def test_supervision_is_read_from_a_real_cloud_configuration_answer(sample: Sample) -> None:
+    # pymobiledevice3 hands over the answer's CloudConfiguration (None when there is none, which
+    # the inspection takes as "none set"); the rest of the answer is the service's envelope.
+    cloud = sample.data().get("CloudConfiguration") or {}
+    findings = Findings("ios")
+    supervision = deep_signals(Readings(paired=True, cloud=cloud, profiles=None), findings).supervision
+    expect = sample.expect["cloud_configuration"]
+    assert bool(cloud) is expect["present"]
+    assert supervision.supervised is expect["supervised"]
+    assert supervision.organization_name == expect["organization_name"]
+    assert_every_null_is_explained(findings, supervision, "supervision.")
