@@ -30,7 +30,7 @@ class BuildError(Exception):
 def run(argv: Sequence[object], **options) -> str:
     """Run a tool; its stdout as text. Failure raises BuildError with the tool's own message."""
     command = [str(arg) for arg in argv]
-    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **options)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, **options)
     if done.returncode != 0:
         raise BuildError(f"{' '.join(command)} failed with exit code {done.returncode}:\n{done.stderr.strip() or done.stdout.strip()}")
     return done.stdout

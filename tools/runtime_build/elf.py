@@ -44,7 +44,7 @@ def system_libraries() -> dict[str, Path]:
     arch = {"x86_64": "x86-64", "aarch64": "AArch64"}[platform.machine()]
     listing = run([shutil.which("ldconfig") or "/sbin/ldconfig", "-p"], env=c_locale())
     found: dict[str, Path] = {}
-    for match in re.finditer(r"^\s*(\S+) \(([^)]*)\) => (\S+)$", listing, re.M):
+    for match in re.finditer(r"^\s*(\S+) \(([^)]*)\) => (\S+)$", listing, re.MULTILINE):
         if arch in match[2]:
             found.setdefault(match[1], Path(match[3]))
     return found
@@ -118,7 +118,8 @@ def copy_licenses(stage: Path, libraries: dict[str, Path]) -> None:
         return
     for soname, source in sorted(libraries.items()):
         real = source.resolve()
-        owners = subprocess.run(["dpkg-query", "-S", f"*/{real.name}"], capture_output=True, text=True).stdout
+        # A library no package owns makes dpkg-query fail: that is "no owner", not an error.
+        owners = subprocess.run(["dpkg-query", "-S", f"*/{real.name}"], capture_output=True, text=True, check=False).stdout
         packages = {line.split(":")[0] for line in owners.splitlines() if Path(line.partition(": ")[2]).resolve() == real}
         notices = [notice for package in sorted(packages) if (notice := Path("/usr/share/doc", package, "copyright")).is_file()]
         if not notices:

@@ -28,7 +28,7 @@ def fetch(pins: list[Pin], base: Base) -> dict[str, Path]:
     cached = {sha256_file(path): path for path in downloads.iterdir()}
     if any(not cached.keys() & set(pin.hashes) for pin in pins):
         log.info("fetching the locked distributions into %s", downloads)
-        target = [] if base.short == "%d.%d" % sys.version_info[:2] else ["--python-version", base.short]
+        target = [] if base.short == "{}.{}".format(*sys.version_info[:2]) else ["--python-version", base.short]
         run([sys.executable, "-m", "pip", "download", "--no-deps", "--no-build-isolation", *target, "-r", LOCK, "-d", downloads])
         cached = {sha256_file(path): path for path in downloads.iterdir()}
     for pin in pins:

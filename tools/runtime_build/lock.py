@@ -36,8 +36,8 @@ def read_requirements(files: Sequence[Path] = REQUIREMENTS) -> dict[str, str]:
     """name -> version over the runtime's requirement files, which must agree where they overlap."""
     pins: dict[str, str] = {}
     for file in files:
-        for number, line in enumerate(file.read_text().splitlines(), 1):
-            line = line.split("#", 1)[0].strip()
+        for number, text in enumerate(file.read_text().splitlines(), 1):
+            line = text.split("#", 1)[0].strip()
             if not line:
                 continue
             match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", line)
@@ -54,8 +54,8 @@ def read_lock(path: Path = LOCK) -> list[Pin]:
         raise BuildError(f"{path} is missing; create it with `.venv/bin/python build_runtime.py lock`")
     sdist_only: set[str] = set()
     pins = []
-    for line in path.read_text().replace("\\\n", " ").splitlines():
-        line = line.split("#", 1)[0].strip()
+    for text in path.read_text().replace("\\\n", " ").splitlines():
+        line = text.split("#", 1)[0].strip()
         if not line or line == "--only-binary :all:":
             continue
         if line.startswith("--no-binary "):
