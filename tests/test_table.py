@@ -30,7 +30,7 @@ def test_duplicate_method_names_are_refused() -> None:
     def first(ctx, params: NoParams) -> int:
         return 1
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="registered twice"):
 
         @table.method("m", requires=())
         def second(ctx, params: NoParams) -> int:

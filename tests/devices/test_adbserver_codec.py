@@ -52,7 +52,7 @@ sizes = st.lists(st.integers(1, 9), max_size=6)
 
 def test_a_request_is_its_length_in_four_hex_digits_then_the_service() -> None:
     assert encode_request("host:devices-l") == b"000ehost:devices-l"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="an adb request is 1 to"):
         encode_request("")
 
 
@@ -94,7 +94,7 @@ def test_after_a_transport_switch_a_shell_streams_raw_bytes_until_closed(output:
 def test_a_peer_that_is_not_an_adb_server_is_a_protocol_error(reply: bytes) -> None:
     codec = ClientConnection()
     codec.request("host:devices-l", Expect.BLOCK)
-    with pytest.raises(ProtocolError):
+    with pytest.raises(ProtocolError):  # noqa: PT012 (the reply, or the end of the stream after it, is where it shows)
         codec.feed(reply)
         codec.feed(b"")
 

@@ -21,28 +21,28 @@ def test_commands_cannot_be_made_outside_the_allowlist() -> None:
 
 @pytest.mark.parametrize("bad", INJECTIONS)
 def test_property_and_setting_names_with_shell_syntax_are_refused(bad: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not allowed"):
         commands.getprop(bad)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not allowed"):
         commands.settings_get("secure", bad)
 
 
 @pytest.mark.parametrize("bad", INJECTIONS)
 def test_crash_file_names_with_paths_or_shell_syntax_are_refused(bad: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not allowed"):
         commands.read_crash_file("/data/anr", bad)
 
 
 def test_only_read_only_namespaces_paths_and_buffers_are_accepted() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not allowed"):
         commands.settings_get("put", "x")  # type: ignore[arg-type]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not allowed"):
         commands.list_dir("/sdcard")  # type: ignore[arg-type]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not allowed"):
         commands.read_crash_file("/data/data", "x")  # type: ignore[arg-type]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not allowed"):
         commands.logcat(("main", "kernel"), dump=True)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not allowed"):
         commands.logcat(("main",), dump=True, since="now; reboot")
 
 

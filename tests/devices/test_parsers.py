@@ -81,7 +81,7 @@ def test_syslog_splitter_yields_each_line_once_whatever_the_chunking(lines: list
     stream = b"".join(line + b"\n\x00" for line in lines)
     splitter = SyslogSplitter()
     out, start = [], 0
-    for end in sorted({min(c, len(stream)) for c in cuts}) + [len(stream)]:
+    for end in [*sorted({min(c, len(stream)) for c in cuts}), len(stream)]:
         out += splitter.feed(stream[start:end])
         start = end
     assert out == lines

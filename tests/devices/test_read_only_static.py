@@ -10,7 +10,7 @@ import pytest
 
 from ..conftest import REPO
 
-DEVICE_CODE = sorted((REPO / "sidecar" / "devices").rglob("*.py")) + [REPO / "sidecar" / "methods" / "devices.py"]
+DEVICE_CODE = [*sorted((REPO / "sidecar" / "devices").rglob("*.py")), REPO / "sidecar" / "methods" / "devices.py"]
 
 # adb-shell and pymobiledevice3 calls that change a device, or pair with it, or remove data.
 FORBIDDEN_CALLS = {

@@ -39,7 +39,7 @@ def test_a_write_that_fails_midway_leaves_neither_file_nor_temporary(tmp_path: P
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(atomic, "write_all", disk_full)
-    with pytest.raises(OSError) as failure:
+    with pytest.raises(OSError, match=os.strerror(errno.ENOSPC)) as failure:
         write_atomic(tmp_path / "r.pdf", b"x" * 1000, overwrite=False)
     assert failure.value.errno == errno.ENOSPC
     assert entries(tmp_path) == []
@@ -53,7 +53,7 @@ def test_a_failed_overwrite_leaves_the_old_file_intact(tmp_path: Path, monkeypat
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setattr(atomic, "write_all", disk_full)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match=os.strerror(errno.ENOSPC)):
         write_atomic(target, b"new", overwrite=True)
     assert target.read_bytes() == b"old" and entries(tmp_path) == ["r.json"]
 
