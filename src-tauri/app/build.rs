@@ -1,30 +1,22 @@
-//! Tauri's build step, with this app's commands declared so that each gets a permission
-//! (`allow-<command>`) and nothing is invocable unless `capabilities/` grants it.
+//! Tauri's build step. The app's commands are an inlined plugin, `sidecar` (see src/plugin.rs):
+//! each command in src/commands.list.rs gets a permission (`sidecar:allow-<command>`), the
+//! plugin's default set allows them all, and nothing is invocable unless `capabilities/` grants it.
 
-/// Every `#[tauri::command]` of src/commands.rs and src/evidence.rs (the same list as
-/// `generate_handler!` in lib.rs).
-const COMMANDS: &[&str] = &[
-    "sidecar_status",
-    "app_setup",
-    "health",
-    "devices_list",
-    "devices_watch",
-    "devices_unwatch",
-    "inspect_basic",
-    "inspect_deep",
-    "logs_collect",
-    "report_format",
-    "download_probe",
-    "download_start",
-    "download_cancel",
-    "download_list",
-    "evidence_status",
-    "evidence_entries",
-    "evidence_verify",
-];
+/// The command names of src/commands.list.rs (its `<module>::<command>` entries).
+macro_rules! sidecar_commands {
+    ($($module:ident :: $command:ident),* $(,)?) => {
+        &[$(stringify!($command)),*]
+    };
+}
+
+const COMMANDS: &[&str] = include!("src/commands.list.rs");
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let manifest = tauri_build::AppManifest::new().commands(COMMANDS);
-    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))?;
+    println!("cargo::rerun-if-changed=src/commands.list.rs");
+    let plugin = tauri_build::InlinedPlugin::new()
+        .commands(COMMANDS)
+        .default_permission(tauri_build::DefaultPermissionRule::AllowAllCommands);
+    let manifest = tauri_build::AppManifest::new().commands(&[]);
+    tauri_build::try_build(tauri_build::Attributes::new().plugin("sidecar", plugin).app_manifest(manifest))?;
     Ok(())
 }

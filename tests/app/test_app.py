@@ -196,9 +196,11 @@ def test_a_download_shows_its_progress_and_lands_in_the_downloads_folder(app: Ap
 
 
 def test_the_page_can_call_nothing_its_capabilities_do_not_grant(app: App) -> None:
-    assert "ok" in app.invoke("health")
+    assert "ok" in app.invoke("plugin:sidecar|health")
     refused = app.invoke("plugin:app|version")
     assert "not allowed" in refused.get("error", ""), refused
+    # The commands are the sidecar plugin's, not the app's own: that name is not a command.
+    assert "error" in app.invoke("health")
 
 
 def test_settings_that_do_not_parse_give_a_readable_error(installed: Installed, display: str, tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
 // The app's commands and events, typed: params and results are the protocol's generated types
 // (src/generated/sidecar.d.ts, from schemas/), so a schema change that breaks the UI fails tsc.
-// Talks to Tauri through `window.__TAURI__` (app.withGlobalTauri), so no bundler is needed.
+// Talks to Tauri through `window.__TAURI__` (app.withGlobalTauri), so no bundler is needed. The
+// commands are the app's `sidecar` plugin (src-tauri/app/src/commands.list.rs); `Commands` below
+// must name exactly those (a Rust test checks it). A call that reports progress takes a Channel.
 
 import type {
   DevicesWatchReport,
@@ -19,11 +21,13 @@ export interface CommandError {
   retryable: boolean;
 }
 
+/** The app's own phases, or once started the supervisor's state (the host's `State`, as it serialises). */
 export type Status =
   | { phase: "starting" }
+  | { phase: "failed"; error: CommandError }
   | { phase: "running"; pid: number; restarts: number }
   | { phase: "restarting"; crashes: number; reason: string }
-  | { phase: "failed"; error: CommandError }
+  | { phase: "gave_up"; crashes: number; reason: string }
   | { phase: "stopping" }
   | { phase: "stopped" };
 
@@ -62,28 +66,39 @@ export interface EvidenceCheck {
   failure: { line: number; problem: string } | null;
 }
 
-export interface ProgressEvent {
-  operation: "logs" | "download";
-  key: string;
-  value: ProgressValue;
+/** A channel the host sends one call's messages on (progress, or the live device list). */
+export interface Channel<T> {
+  onmessage: (message: T) => void;
 }
+
+/** A new channel whose messages go to `handler`. */
+export function channel<T>(handler: (message: T) => void): Channel<T> {
+  const created = new window.__TAURI__.core.Channel<T>();
+  created.onmessage = handler;
+  return created;
+}
+
+/** The live device list (`devices_watch`): the full list on every change, or the error that ended the watch. */
+export type DevicesEvent = DevicesWatchReport | { error: CommandError };
 
 type Params<M extends keyof SidecarMethods> = { params: SidecarMethods[M]["params"] };
 type Via<M extends keyof SidecarMethods> = { args: Params<M>; result: SidecarMethods[M]["result"] };
+type WithProgress<M extends keyof SidecarMethods> = { args: Params<M> & { onProgress: Channel<ProgressValue> }; result: SidecarMethods[M]["result"] };
 
 interface Commands {
   sidecar_status: { args: Record<string, never>; result: Status };
   app_setup: { args: Record<string, never>; result: Setup | null };
   health: { args: Record<string, never>; result: HealthResult };
   devices_list: Via<"devices/list">;
-  devices_watch: { args: Params<"devices/list">; result: null };
+  devices_watch: { args: Params<"devices/list"> & { onDevices: Channel<DevicesEvent> }; result: null };
   devices_unwatch: { args: Record<string, never>; result: null };
   inspect_basic: Via<"inspect/basic">;
   inspect_deep: Via<"inspect/deep">;
-  logs_collect: Via<"logs/collect">;
+  logs_collect: WithProgress<"logs/collect">;
   report_format: Via<"report/format">;
   download_probe: Via<"download/probe">;
-  download_start: Via<"download/start">;
+  download_start: WithProgress<"download/start">;
+  download_follow: { args: { jobId: string; onProgress: Channel<ProgressValue> }; result: null };
   download_cancel: { args: Params<"download/cancel">; result: DownloadJob };
   download_list: { args: Record<string, never>; result: DownloadListResult };
   evidence_status: { args: Record<string, never>; result: EvidenceStatus };
@@ -92,7 +107,10 @@ interface Commands {
 }
 
 interface Tauri {
-  core: { invoke(command: string, args?: object): Promise<unknown> };
+  core: {
+    invoke(command: string, args?: object): Promise<unknown>;
+    Channel: new <T>() => Channel<T>;
+  };
   event: { listen(event: string, handler: (event: { payload: unknown }) => void): Promise<() => void> };
 }
 
@@ -104,7 +122,7 @@ declare global {
 
 export async function call<C extends keyof Commands>(command: C, args: Commands[C]["args"]): Promise<Commands[C]["result"]> {
   try {
-    return (await window.__TAURI__.core.invoke(command, args)) as Commands[C]["result"];
+    return (await window.__TAURI__.core.invoke(`plugin:sidecar|${command}`, args)) as Commands[C]["result"];
   } catch (error) {
     throw asCommandError(error);
   }
@@ -112,17 +130,6 @@ export async function call<C extends keyof Commands>(command: C, args: Commands[
 
 export function onStatus(handler: (status: Status) => void): Promise<() => void> {
   return window.__TAURI__.event.listen("sidecar:status", (event) => handler(event.payload as Status));
-}
-
-export function onProgress(handler: (event: ProgressEvent) => void): Promise<() => void> {
-  return window.__TAURI__.event.listen("sidecar:progress", (event) => handler(event.payload as ProgressEvent));
-}
-
-/** The live device list (`devices_watch`): the full list on every change, or the error that ended the watch. */
-export type DevicesEvent = DevicesWatchReport | { error: CommandError };
-
-export function onDevices(handler: (event: DevicesEvent) => void): Promise<() => void> {
-  return window.__TAURI__.event.listen("sidecar:devices", (event) => handler(event.payload as DevicesEvent));
 }
 
 /** A command's rejection as a CommandError, whatever Tauri handed over. */

@@ -1,7 +1,7 @@
 // Devices: the live list (the user's adb server or USB, plus Android over TCP and a usbmuxd from the
 // settings or typed here), and for the chosen one its inspection, deep signals, logs and reports.
 
-import { asCommandError, call, type DevicesEvent, type ProgressEvent } from "./api.js";
+import { asCommandError, call, channel, type DevicesEvent } from "./api.js";
 import { button, el, formatBytes, progressBar, yesNo } from "./dom.js";
 import { deviceEntries, reportEvidence } from "./evidence.js";
 import type {
@@ -10,6 +10,7 @@ import type {
   DevicesListParams,
   DeviceSummary,
   LogsCollectResult,
+  ProgressValue,
   ReportFormatParams,
   Warning,
 } from "./generated/sidecar.js";
@@ -19,7 +20,6 @@ const FORMATS: ReportFormatParams["format"][] = ["html", "md", "json", "pdf"];
 
 export class DevicesView {
   private readonly extraTcp: string[] = [];
-  private readonly logProgress = new Map<string, (event: ProgressEvent) => void>();
   private lastShown = "";
 
   constructor(
@@ -45,14 +45,14 @@ export class DevicesView {
   /** Keep the list live: the sidecar reports every change (the Refresh button still lists at once). */
   async watch(): Promise<void> {
     try {
-      await call("devices_watch", { params: this.params() });
+      await call("devices_watch", { params: this.params(), onDevices: channel<DevicesEvent>((event) => this.live(event)) });
     } catch (error) {
       this.list.replaceChildren(errorCard(asCommandError(error), "devices-error"));
     }
   }
 
-  /** A `sidecar:devices` event: the full current list, or why the watch ended. */
-  live(event: DevicesEvent): void {
+  /** A message of the watch: the full current list, or why the watch ended. */
+  private live(event: DevicesEvent): void {
     if ("error" in event) {
       // The sidecar restarting ends the watch; the status handler starts a new one when it is back.
       if (event.error.kind !== "sidecar_unavailable") this.list.append(errorCard(event.error, "devices-error"));
@@ -78,10 +78,6 @@ export class DevicesView {
         : el("div", { class: "muted", "data-testid": "no-devices" }, "No devices found."),
       ...warnings,
     );
-  }
-
-  progress(event: ProgressEvent): void {
-    this.logProgress.get(event.key)?.(event);
   }
 
   private row(device: DeviceSummary): HTMLElement {
@@ -119,13 +115,11 @@ export class DevicesView {
       logsDuration,
       button("Collect logs", "collect-logs", async () => {
         const bar = panel.logsStarted();
-        this.logProgress.set(device.device_id, (event) => bar.set(event.value.percentage ?? null));
+        const onProgress = channel<ProgressValue>((value) => bar.set(value.percentage ?? null));
         try {
-          panel.logs(await call("logs_collect", { params: { ...ref, duration_s: Number(logsDuration.value) } }));
+          panel.logs(await call("logs_collect", { params: { ...ref, duration_s: Number(logsDuration.value) }, onProgress }));
         } catch (error) {
           panel.fail(asCommandError(error));
-        } finally {
-          this.logProgress.delete(device.device_id);
         }
       }),
       ...FORMATS.map((format) => button(`${format.toUpperCase()} report`, `report-${format}`, () => panel.report(format))),

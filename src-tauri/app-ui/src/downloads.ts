@@ -1,12 +1,12 @@
 // Downloads: probe a URL, start a download, follow each job's progress bar, cancel it.
-// A job's row is keyed by its id (the app's queue key, the same across sidecar and app restarts)
-// and created by whichever comes first: the start's answer, the list, or its first progress event
-// (events may overtake the answer). The list, shown at start and after a sidecar restart, has the
-// downloads the app resumed after a crash or its last close.
+// A job's row is keyed by its id (the app's queue key, the same across sidecar and app restarts).
+// Its progress comes on the channel passed with its start, or, for a job found in the list (shown
+// at start and after a sidecar restart: the downloads the app resumed after a crash or its last
+// close), on the channel `download_follow` passes.
 
-import { asCommandError, call, type ProgressEvent } from "./api.js";
+import { asCommandError, call, channel } from "./api.js";
 import { button, el, formatBytes, progressBar } from "./dom.js";
-import type { DownloadJob } from "./generated/sidecar.js";
+import type { DownloadJob, ProgressValue } from "./generated/sidecar.js";
 import { errorCard } from "./status.js";
 
 interface Row {
@@ -37,7 +37,10 @@ export class DownloadsView {
   /** Every download the app's queue knows: running, waiting to be resumed, and ended. */
   async load(): Promise<void> {
     try {
-      for (const job of (await call("download_list", {})).jobs) this.show(job);
+      for (const job of (await call("download_list", {})).jobs) {
+        this.show(job);
+        if (job.status === "queued" || job.status === "active") await this.follow(job.job_id);
+      }
     } catch (error) {
       this.messages.replaceChildren(errorCard(asCommandError(error), "download-error"));
     }
@@ -45,20 +48,29 @@ export class DownloadsView {
 
   async start(url: string, preset: string): Promise<void> {
     try {
-      const started = await call("download_start", { params: { url, preset } });
-      this.row(started.job_id).status.textContent = started.status;
+      // Its progress may come before the answer that names the job: held until then.
+      const early: ProgressValue[] = [];
+      let jobId: string | null = null;
+      const onProgress = channel<ProgressValue>((value) => (jobId === null ? early.push(value) : this.progress(jobId, value)));
+      const started = await call("download_start", { params: { url, preset }, onProgress });
+      jobId = started.job_id;
+      this.row(jobId).status.textContent = started.status;
+      for (const value of early.splice(0)) this.progress(jobId, value);
       this.messages.replaceChildren();
     } catch (error) {
       this.messages.replaceChildren(errorCard(asCommandError(error), "download-error"));
     }
   }
 
-  progress(event: ProgressEvent): void {
-    const row = this.row(event.key);
-    const { value } = event;
+  private async follow(jobId: string): Promise<void> {
+    await call("download_follow", { jobId, onProgress: channel<ProgressValue>((value) => this.progress(jobId, value)) });
+  }
+
+  private progress(jobId: string, value: ProgressValue): void {
+    const row = this.row(jobId);
     if (value.kind === "end") {
       // The final state (files, error) is the job's; ask for it rather than parse the message.
-      void this.refresh(event.key);
+      void this.refresh(jobId);
       return;
     }
     row.bar.set(value.percentage ?? null);

@@ -1,6 +1,6 @@
 // The app's page: gate on the sidecar's health, then devices and downloads.
 
-import { asCommandError, call, onDevices, onProgress, onStatus } from "./api.js";
+import { asCommandError, call, onStatus } from "./api.js";
 import { DevicesView } from "./devices.js";
 import { byId } from "./dom.js";
 import { DownloadsView } from "./downloads.js";
@@ -25,8 +25,6 @@ async function main(): Promise<void> {
 
   const devices = new DevicesView(byId("device-list"), byId("device-detail"));
   const downloads = new DownloadsView(byId("download-jobs"), byId("download-messages"));
-  await onProgress((event) => (event.operation === "logs" ? devices.progress(event) : downloads.progress(event)));
-  await onDevices((event) => devices.live(event));
   // A restarted sidecar has no watch: start one whenever it is running again. Its downloads are
   // those the app's queue submitted again: list them.
   await onStatus((s) => {

@@ -26,6 +26,13 @@ export class StatusView {
         return this.show("restarting", `Restarting the helper process (${status.reason})…`);
       case "failed":
         return this.failed(status.error);
+      case "gave_up":
+        return this.failed({
+          kind: "sidecar_failed",
+          message: `The helper process crashed ${status.crashes} times in a row; last: ${status.reason}`,
+          suggestion: "Restart the app. If it keeps happening, report it with the app's log.",
+          retryable: false,
+        });
       case "stopping":
       case "stopped":
         return this.show("restarting", "The helper process is stopping.");

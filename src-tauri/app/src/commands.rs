@@ -3,17 +3,19 @@
 //! types' deserializers), call the sidecar through the host crate (which checks the policy
 //! first), and hand back the typed result or a [`CommandError`].
 //!
-//! Every command here must also be listed in `build.rs` (its permission) and granted in
-//! `capabilities/main.json`; the frontend can invoke nothing else.
+//! A command is added by writing it here and listing it in commands.list.rs: that gives it its
+//! permission, the `sidecar:default` set the window is granted, and its place in the handler.
+//! A call that reports progress takes the page's [`Channel`] for it.
 
 use sidecar_host::types;
-use tauri::{AppHandle, State};
+use tauri::State;
+use tauri::ipc::Channel;
 
 use crate::downloads::{Downloads, queue_error};
 use crate::error::CommandError;
-use crate::progress::{self, Operation};
+use crate::progress::{self, Progress};
 use crate::sidecar::{Setup, Sidecar, Status};
-use crate::watch::DeviceWatcher;
+use crate::watch::{DeviceWatcher, DevicesEvent};
 
 type Result<T> = std::result::Result<T, CommandError>;
 
@@ -47,14 +49,14 @@ pub async fn devices_list(
     Ok(client.devices_list(params).await?)
 }
 
-/// Watch the same devices as `devices_list`: the full list now and after every change comes as a
-/// `sidecar:devices` event, until `devices_unwatch` (or another `devices_watch`, which replaces it).
+/// Watch the same devices as `devices_list`: the full list now and after every change comes on
+/// `on_devices`, until `devices_unwatch` (or another `devices_watch`, which replaces it).
 #[tauri::command]
 pub async fn devices_watch(
-    app: AppHandle,
     sidecar: State<'_, Sidecar>,
     watcher: State<'_, DeviceWatcher>,
     params: types::DevicesListParams,
+    on_devices: Channel<DevicesEvent>,
 ) -> Result<()> {
     let client = sidecar.client().await?;
     let params = match sidecar.setup() {
@@ -66,7 +68,7 @@ pub async fn devices_watch(
         usbmux_address: params.usbmux_address,
         progress_token: 0.into(), // replaced by a fresh token
     };
-    watcher.start(app, &client, watch);
+    watcher.start(&client, watch, on_devices);
     Ok(())
 }
 
@@ -91,20 +93,19 @@ pub async fn inspect_deep(
     Ok(sidecar.client().await?.inspect_deep(params).await?)
 }
 
-/// Collect logs; progress goes out as `sidecar:progress` events keyed by the device id.
+/// Collect logs, their progress on `on_progress`.
 #[tauri::command]
 pub async fn logs_collect(
-    app: AppHandle,
     sidecar: State<'_, Sidecar>,
     mut params: types::LogsCollectParams,
+    on_progress: Progress,
 ) -> Result<types::LogsCollectResult> {
     let client = sidecar.client().await?;
     let (token, stream) = client.progress_channel();
     params.progress_token = Some(token.into());
-    let key = params.device_id.to_string();
     // Logs may take minutes (duration_s); the sidecar's own limits bound them, not a client timeout.
     let client = client.with_timeout(std::time::Duration::from_secs(3600));
-    Ok(progress::during(&app, Operation::Logs, &key, stream, client.logs_collect(params)).await?)
+    Ok(progress::during(&on_progress, stream, client.logs_collect(params)).await?)
 }
 
 #[tauri::command]
@@ -124,16 +125,25 @@ pub async fn download_probe(
 }
 
 /// Queue a download in the app's durable queue (see [`crate::downloads`]): its `job_id` is the
-/// queue's key, and its progress goes out as `sidecar:progress` events under that key until it
-/// ends, across sidecar and app restarts.
+/// queue's key, and its progress goes to `on_progress` until it ends, across sidecar restarts.
 #[tauri::command]
 pub async fn download_start(
     sidecar: State<'_, Sidecar>,
     downloads: State<'_, Downloads>,
     params: types::DownloadStartParams,
+    on_progress: Progress,
 ) -> Result<types::DownloadStartResult> {
     let client = sidecar.client().await?;
-    downloads.queue()?.submit(&client, params).await.map_err(queue_error)
+    let started = downloads.queue()?.submit(&client, params).await.map_err(queue_error)?;
+    downloads.follow(started.job_id.as_str(), on_progress);
+    Ok(started)
+}
+
+/// Send the progress of a download the page found in `download_list` (one the app resumed, or
+/// one started before the page loaded) to `on_progress`, its latest report at once.
+#[tauri::command]
+pub fn download_follow(downloads: State<'_, Downloads>, job_id: String, on_progress: Progress) {
+    downloads.follow(&job_id, on_progress);
 }
 
 /// Cancel a download by the queue's key.

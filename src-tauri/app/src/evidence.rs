@@ -2,8 +2,7 @@
 //! no call goes unrecorded; the sidecar's crashes and its stop are recorded as session ends; the
 //! page lists this session's entries per device and can verify the whole log.
 //!
-//! Commands (each also in build.rs and capabilities/main.json): `evidence_status`,
-//! `evidence_entries`, `evidence_verify`.
+//! Commands (listed in commands.list.rs): `evidence_status`, `evidence_entries`, `evidence_verify`.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};

@@ -1,13 +1,14 @@
 //! The desktop app: a window whose frontend (`../app-ui`) drives the Python sidecar through the
-//! commands of [`commands`]. The sidecar starts in the background as the app starts
-//! ([`sidecar::Sidecar::start`]) and is stopped when the app exits; the frontend follows it
-//! through the `sidecar:status` event, gets progress as `sidecar:progress` events, and the live
-//! device list as `sidecar:devices` events.
+//! commands of [`commands`], packaged as the `sidecar` plugin ([`plugin`]). The sidecar starts in
+//! the background as the app starts ([`sidecar::Sidecar::start`]) and is stopped when the app
+//! exits; the frontend follows it through the `sidecar:status` event, and gets a call's progress
+//! (and the live device list) on the channel it passes with the call.
 
 mod commands;
 mod downloads;
 mod error;
 mod evidence;
+mod plugin;
 mod progress;
 mod settings;
 mod sidecar;
@@ -33,25 +34,7 @@ pub fn run() {
             tauri::async_runtime::spawn(async move { handle.state::<Sidecar>().start(&handle).await });
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::sidecar_status,
-            commands::app_setup,
-            commands::health,
-            commands::devices_list,
-            commands::devices_watch,
-            commands::devices_unwatch,
-            commands::inspect_basic,
-            commands::inspect_deep,
-            commands::logs_collect,
-            commands::report_format,
-            commands::download_probe,
-            commands::download_start,
-            commands::download_cancel,
-            commands::download_list,
-            evidence::evidence_status,
-            evidence::evidence_entries,
-            evidence::evidence_verify,
-        ])
+        .plugin(plugin::init())
         .build(tauri::generate_context!());
     let app = match app {
         Ok(app) => app,
@@ -81,32 +64,57 @@ fn init_tracing() {
 mod tests {
     use std::collections::BTreeSet;
 
-    /// The commands build.rs declares (each gets an `allow-<command>` permission).
-    fn declared_commands() -> BTreeSet<String> {
-        let build = include_str!("../build.rs");
-        let list = build.split("COMMANDS: &[&str] = &[").nth(1).and_then(|rest| rest.split("];").next());
-        list.expect("build.rs declares COMMANDS")
-            .split('"')
-            .skip(1)
-            .step_by(2)
-            .map(|name| format!("allow-{}", name.replace('_', "-")))
+    use serde_json::Value;
+
+    /// The command names of commands.list.rs, the one list build.rs and plugin.rs both expand.
+    fn listed_commands() -> BTreeSet<String> {
+        let list = include_str!("commands.list.rs");
+        let entries = list.split("sidecar_commands![").nth(1).and_then(|rest| rest.split(']').next());
+        entries
+            .expect("commands.list.rs invokes sidecar_commands!")
+            .split(',')
+            .filter_map(|entry| entry.trim().rsplit("::").next().filter(|name| !name.is_empty()))
+            .map(str::to_owned)
             .collect()
     }
 
+    fn strings(value: &Value) -> BTreeSet<String> {
+        value.as_array().expect("a list").iter().map(|p| p.as_str().expect("a name").to_owned()).collect()
+    }
+
     #[test]
-    fn the_window_is_granted_the_app_commands_and_event_listening_and_nothing_else() {
-        let capability: serde_json::Value =
-            serde_json::from_str(include_str!("../capabilities/main.json")).expect("valid JSON");
-        let granted: BTreeSet<String> = capability["permissions"]
-            .as_array()
-            .expect("a permissions list")
-            .iter()
-            .map(|p| p.as_str().expect("permissions by name").to_owned())
-            .collect();
-        let mut expected = declared_commands();
-        assert_eq!(expected.len(), 17, "build.rs lists every command");
-        expected.extend(["core:event:allow-listen".to_owned(), "core:event:allow-unlisten".to_owned()]);
-        assert_eq!(granted, expected);
+    fn the_generated_default_permissions_allow_exactly_the_listed_commands() {
+        // Written by tauri-build (build.rs) from the same list, before this crate compiles.
+        let manifests: Value =
+            serde_json::from_str(include_str!("../gen/schemas/acl-manifests.json")).expect("valid JSON");
+        let plugin = &manifests[crate::plugin::NAME];
+        let allowed = strings(&plugin["default_permission"]["permissions"]);
+        let expected: BTreeSet<String> =
+            listed_commands().iter().map(|name| format!("allow-{}", name.replace('_', "-"))).collect();
+        assert_eq!(allowed, expected);
+        for permission in &allowed {
+            assert!(plugin["permissions"][permission]["commands"]["allow"].is_array(), "{permission} is generated");
+        }
+    }
+
+    #[test]
+    fn the_window_is_granted_the_plugins_default_set_and_event_listening_and_nothing_else() {
+        let capability: Value = serde_json::from_str(include_str!("../capabilities/main.json")).expect("valid JSON");
+        let expected = ["core:event:allow-listen", "core:event:allow-unlisten", "sidecar:default"];
+        assert_eq!(strings(&capability["permissions"]), expected.map(str::to_owned).into());
         assert_eq!(capability["windows"], serde_json::json!(["main"]));
+    }
+
+    #[test]
+    fn the_pages_command_map_names_exactly_the_listed_commands() {
+        let api = include_str!("../../app-ui/src/api.ts");
+        let map = api.split("interface Commands {").nth(1).and_then(|rest| rest.split("\n}").next());
+        let typed: BTreeSet<String> = map
+            .expect("api.ts declares interface Commands")
+            .lines()
+            .filter_map(|line| line.trim().split_once(':').map(|(name, _)| name.to_owned()))
+            .filter(|name| !name.is_empty() && !name.starts_with("//"))
+            .collect();
+        assert_eq!(typed, listed_commands());
     }
 }

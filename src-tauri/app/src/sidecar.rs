@@ -24,44 +24,29 @@ use crate::settings::{self, Dirs, Settings};
 
 pub const STATUS_EVENT: &str = "sidecar:status";
 
-/// What the sidecar is doing, for the UI.
+/// What the sidecar is doing, for the UI: starting, failed to start, or once started the
+/// supervisor's own [`State`] (`running`, `restarting`, `gave_up`, `stopping`, `stopped`), all
+/// told apart by `phase`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "phase", rename_all = "snake_case")]
 pub enum Status {
     Starting,
-    Running {
-        pid: u32,
-        restarts: u32,
-    },
-    Restarting {
-        crashes: usize,
-        reason: String,
-    },
-    /// Too many crashes, or it never started: the error says what to do.
+    /// It never started: the error says what to do.
     Failed {
         error: CommandError,
     },
-    Stopping,
-    Stopped,
+    #[serde(untagged)]
+    Supervised(State),
 }
 
-impl From<State> for Status {
-    fn from(state: State) -> Self {
-        match state {
-            State::Running { pid, restarts } => Self::Running { pid, restarts },
-            State::Restarting { crashes, reason } => Self::Restarting { crashes, reason },
-            State::GaveUp { crashes, reason } => Self::Failed {
-                error: CommandError::new(
-                    "sidecar_failed",
-                    format!("the helper process crashed {crashes} times in a row; last: {reason}"),
-                    "Restart the app. If it keeps happening, report it with the app's log.",
-                    false,
-                ),
-            },
-            State::Stopping => Self::Stopping,
-            State::Stopped => Self::Stopped,
-        }
-    }
+/// Why no call can be made once the supervisor gave up.
+fn gave_up(crashes: usize, reason: &str) -> CommandError {
+    CommandError::new(
+        "sidecar_failed",
+        format!("the helper process crashed {crashes} times in a row; last: {reason}"),
+        "Restart the app. If it keeps happening, report it with the app's log.",
+        false,
+    )
 }
 
 /// What the app decided at startup, for the UI's "where do things go" panel.
@@ -101,8 +86,10 @@ impl Sidecar {
     pub async fn client(&self) -> Result<Client, CommandError> {
         let mut status = self.status.subscribe();
         let settled = status.wait_for(|s| *s != Status::Starting).await.map(|s| s.clone());
-        if let Ok(Status::Failed { error }) = settled {
-            return Err(error);
+        match settled {
+            Ok(Status::Failed { error }) => return Err(error),
+            Ok(Status::Supervised(State::GaveUp { crashes, reason })) => return Err(gave_up(crashes, &reason)),
+            _ => {}
         }
         let supervisor = lock(&self.supervisor);
         let supervisor = supervisor.as_ref().ok_or_else(|| {
@@ -134,7 +121,9 @@ impl Sidecar {
                 let download_states = supervisor.watch();
                 // Publish the supervisor before the status says so, so that `client` finds it.
                 *lock(&self.supervisor) = Some(supervisor);
-                app.state::<Downloads>().resume_whenever_running(app, download_states);
+                let handle = app.clone();
+                let client = move || handle.state::<Sidecar>().running_client();
+                app.state::<Downloads>().resume_whenever_running(download_states, client);
                 self.forward_states(app, states).await;
             }
             Err(error) => {
@@ -154,7 +143,7 @@ impl Sidecar {
             if let State::Restarting { reason, .. } | State::GaveUp { reason, .. } = &state {
                 evidence::session_ended(app, "crashed", reason.clone()).await;
             }
-            self.publish(app, state.into());
+            self.publish(app, Status::Supervised(state));
             if last || states.changed().await.is_err() {
                 return;
             }
@@ -207,7 +196,7 @@ fn prepare(app: &AppHandle) -> Result<Prepared, CommandError> {
     let mut config = SupervisorConfig::new(SpawnConfig::new(&located.python));
     // Every call is recorded; without the log, nothing runs.
     let log = app.state::<Evidence>().open(&data_dir, &located.python)?;
-    app.state::<Downloads>().open(app, &data_dir, &dirs.downloads)?;
+    app.state::<Downloads>().open(&data_dir, &dirs.downloads)?;
     config.client.evidence = Some(Recorder::new(log));
     config.handshake.host_config = settings.host_config();
     config.handshake.client =
@@ -255,4 +244,25 @@ fn no_folder(error: tauri::Error) -> CommandError {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn the_status_is_the_supervisors_state_as_it_serialises_or_the_apps_own_phase() {
+        let running = Status::Supervised(State::Running { pid: 7, restarts: 1 });
+        assert_eq!(serde_json::to_value(running).unwrap(), json!({"phase": "running", "pid": 7, "restarts": 1}));
+        let gave_up = Status::Supervised(State::GaveUp { crashes: 5, reason: "exit 1".into() });
+        assert_eq!(
+            serde_json::to_value(gave_up).unwrap(),
+            json!({"phase": "gave_up", "crashes": 5, "reason": "exit 1"})
+        );
+        assert_eq!(serde_json::to_value(Status::Starting).unwrap(), json!({"phase": "starting"}));
+        let failed = Status::Failed { error: CommandError::new("settings_invalid", "m", "s", false) };
+        assert_eq!(serde_json::to_value(failed).unwrap()["phase"], "failed");
+    }
 }

@@ -1,5 +1,5 @@
-//! The live device list: one `devices/watch` at a time, its lists forwarded to the UI as
-//! `sidecar:devices` events (`{devices, warnings}`, or `{error}` when the watch ends with one).
+//! The live device list: one `devices/watch` at a time, its lists sent to the page on the
+//! channel it passed (`{devices, warnings}`, or `{error}` when the watch ends with one).
 //! Starting again replaces the running watch; stopping drops it, which cancels the request.
 
 use std::sync::{Mutex, PoisonError};
@@ -8,16 +8,15 @@ use serde::Serialize;
 use sidecar_host::types::{DevicesWatchParams, DevicesWatchReport};
 use sidecar_host::{Client, DeviceWatch};
 use tauri::async_runtime::JoinHandle;
-use tauri::{AppHandle, Emitter};
+use tauri::ipc::Channel;
 
 use crate::error::CommandError;
 
-pub const DEVICES_EVENT: &str = "sidecar:devices";
-
-#[derive(Debug, Serialize)]
+/// One message of a watch: the full current list, or why the watch ended.
+#[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
-enum DevicesEvent<'a> {
-    List(&'a DevicesWatchReport),
+pub enum DevicesEvent {
+    List(DevicesWatchReport),
     Error { error: CommandError },
 }
 
@@ -27,10 +26,10 @@ pub struct DeviceWatcher {
 }
 
 impl DeviceWatcher {
-    /// Watch with `params` from now on (a running watch is stopped first).
-    pub fn start(&self, app: AppHandle, client: &Client, params: DevicesWatchParams) {
+    /// Watch with `params` from now on, sending to `channel` (a running watch is stopped first).
+    pub fn start(&self, client: &Client, params: DevicesWatchParams, channel: Channel<DevicesEvent>) {
         let watch = client.watch_devices(params);
-        let task = tauri::async_runtime::spawn(forward(app, watch));
+        let task = tauri::async_runtime::spawn(forward(watch, channel));
         if let Some(previous) = self.running.lock().unwrap_or_else(PoisonError::into_inner).replace(task) {
             previous.abort(); // drops its DeviceWatch: `$/cancelRequest`
         }
@@ -43,14 +42,14 @@ impl DeviceWatcher {
     }
 }
 
-async fn forward(app: AppHandle, mut watch: DeviceWatch) {
+async fn forward(mut watch: DeviceWatch, channel: Channel<DevicesEvent>) {
     while let Some(next) = watch.next().await {
-        let event = match &next {
+        let event = match next {
             Ok(report) => DevicesEvent::List(report),
-            Err(error) => DevicesEvent::Error { error: CommandError::from(error.clone()) },
+            Err(error) => DevicesEvent::Error { error: CommandError::from(error) },
         };
-        if let Err(error) = app.emit(DEVICES_EVENT, &event) {
-            tracing::warn!("cannot emit {DEVICES_EVENT}: {error}");
+        if let Err(error) = channel.send(event) {
+            tracing::warn!("cannot send the device list to the page: {error}");
         }
     }
 }

@@ -110,8 +110,10 @@ impl Default for StopPolicy {
     }
 }
 
-/// What the supervisor is doing; [`Supervisor::watch`] reports every change.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the supervisor is doing; [`Supervisor::watch`] reports every change. The app shows it
+/// as it serialises: `{"phase": "running", "pid": .., "restarts": ..}`, and so on.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
 pub enum State {
     Running {
         pid: u32,
