@@ -83,7 +83,10 @@ export type DevicesEvent = DevicesWatchReport | { error: CommandError };
 
 type Params<M extends keyof SidecarMethods> = { params: SidecarMethods[M]["params"] };
 type Via<M extends keyof SidecarMethods> = { args: Params<M>; result: SidecarMethods[M]["result"] };
-type WithProgress<M extends keyof SidecarMethods> = { args: Params<M> & { onProgress: Channel<ProgressValue> }; result: SidecarMethods[M]["result"] };
+type WithProgress<M extends keyof SidecarMethods> = {
+  args: Params<M> & { onProgress: Channel<ProgressValue> };
+  result: SidecarMethods[M]["result"];
+};
 
 interface Commands {
   sidecar_status: { args: Record<string, never>; result: Status };

@@ -7,10 +7,11 @@ import { deviceEntries, reportEvidence } from "./evidence.js";
 import type {
   BasicInfo,
   DeepSignals,
-  DevicesListParams,
   DeviceSummary,
+  DevicesListParams,
   LogsCollectResult,
   ProgressValue,
+  ReportEvidence,
   ReportFormatParams,
   Warning,
 } from "./generated/sidecar.js";
@@ -87,7 +88,11 @@ export class DevicesView {
       "tr",
       { "data-testid": "device-row", "data-device-id": device.device_id, "data-state": device.state },
       ...cells.map((text) => el("td", {}, text)),
-      el("td", {}, button("Inspect", "inspect", () => this.inspect(device))),
+      el(
+        "td",
+        {},
+        button("Inspect", "inspect", () => this.inspect(device)),
+      ),
     );
   }
 
@@ -142,7 +147,13 @@ class DevicePanel {
     private readonly device: DeviceSummary,
     root: HTMLElement,
   ) {
-    root.replaceChildren(el("h3", {}, `${device.model ?? device.platform} · ${device.device_id}`), this.toolbar, this.messages, this.results, this.evidence);
+    root.replaceChildren(
+      el("h3", {}, `${device.model ?? device.platform} · ${device.device_id}`),
+      this.toolbar,
+      this.messages,
+      this.results,
+      this.evidence,
+    );
   }
 
   /** The evidence log's entries of this session's calls about the device, after each of them. */
@@ -220,7 +231,7 @@ class DevicePanel {
     if (!this.info) return;
     // The entries of the results this report shows, and the log's head: a printed report ties back to the log.
     const made = ["inspect/basic", ...(this.deepSignals ? ["inspect/deep"] : []), ...(this.logResult ? ["logs/collect"] : [])];
-    let evidence;
+    let evidence: ReportEvidence;
     try {
       evidence = await reportEvidence(this.device.device_id, made);
     } catch (error) {
@@ -243,7 +254,11 @@ class DevicePanel {
     try {
       const written = await call("report_format", { params });
       this.messages.replaceChildren(
-        el("div", { "data-testid": `report-written-${format}` }, `${format.toUpperCase()} report written (${formatBytes(written.bytes)}): ${written.artifact}`),
+        el(
+          "div",
+          { "data-testid": `report-written-${format}` },
+          `${format.toUpperCase()} report written (${formatBytes(written.bytes)}): ${written.artifact}`,
+        ),
       );
       void this.showEvidence();
     } catch (error) {
@@ -254,8 +269,17 @@ class DevicePanel {
 
 /** How long to follow the device's log. */
 function durationChoice(): HTMLSelectElement {
-  const choices: [string, string][] = [["3", "Follow 3 s"], ["10", "Follow 10 s"], ["30", "Follow 30 s"], ["60", "Follow 1 min"]];
-  return el("select", { "data-testid": "logs-duration", title: "How long to collect the log" }, ...choices.map(([value, label]) => el("option", { value }, label)));
+  const choices: [string, string][] = [
+    ["3", "Follow 3 s"],
+    ["10", "Follow 10 s"],
+    ["30", "Follow 30 s"],
+    ["60", "Follow 1 min"],
+  ];
+  return el(
+    "select",
+    { "data-testid": "logs-duration", title: "How long to collect the log" },
+    ...choices.map(([value, label]) => el("option", { value }, label)),
+  );
 }
 
 function header(titles: string[]): HTMLElement {

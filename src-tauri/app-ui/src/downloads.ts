@@ -117,7 +117,12 @@ export class DownloadsView {
         this.messages.replaceChildren(errorCard(asCommandError(error), "download-error"));
       }
     });
-    const element = el("div", { class: "job", "data-testid": "download-job", "data-job-id": jobId, "data-status": "active" }, el("div", {}, bar.element, " ", status, " ", cancel), detail);
+    const element = el(
+      "div",
+      { class: "job", "data-testid": "download-job", "data-job-id": jobId, "data-status": "active" },
+      el("div", {}, bar.element, " ", status, " ", cancel),
+      detail,
+    );
     this.jobs.prepend(element);
     const row = { element, bar, status, detail };
     this.rows.set(jobId, row);

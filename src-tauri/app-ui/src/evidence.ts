@@ -22,7 +22,7 @@ export async function deviceEntries(deviceId: string): Promise<HTMLElement> {
       el("td", {}, entry.time.replace("T", " ").replace(/\.\d+Z$/, " UTC")),
       el("td", {}, entry.method ?? entry.kind),
       el("td", {}, entry.status ?? ""),
-      el("td", { class: "mono", title: entry.hash }, entry.hash.slice(0, 16) + "…"),
+      el("td", { class: "mono", title: entry.hash }, `${entry.hash.slice(0, 16)}…`),
       el("td", { class: "mono" }, entry.artifacts.join("\n")),
     ),
   );
@@ -31,7 +31,12 @@ export async function deviceEntries(deviceId: string): Promise<HTMLElement> {
     { "data-testid": "evidence-entries" },
     el("h4", {}, "Evidence log entries (this session)"),
     rows.length
-      ? el("table", {}, el("tr", {}, ...["#", "Time", "Call", "Outcome", "Hash", "Files (hashed by the app)"].map((t) => el("th", {}, t))), ...rows)
+      ? el(
+          "table",
+          {},
+          el("tr", {}, ...["#", "Time", "Call", "Outcome", "Hash", "Files (hashed by the app)"].map((t) => el("th", {}, t))),
+          ...rows,
+        )
       : el("div", { class: "muted" }, "No entries yet."),
   );
 }
@@ -64,7 +69,11 @@ export class EvidenceView {
           el("tr", {}, el("th", {}, "Signing key (Ed25519)"), el("td", { class: "mono" }, status.public_key)),
           el("tr", {}, el("th", {}, "Head"), el("td", { class: "mono" }, `entry ${status.head.seq}: ${status.head.hash}`)),
         ),
-        el("div", { class: "toolbar" }, button("Verify the log", "evidence-verify", () => this.verify())),
+        el(
+          "div",
+          { class: "toolbar" },
+          button("Verify the log", "evidence-verify", () => this.verify()),
+        ),
         this.result,
       );
     } catch (error) {

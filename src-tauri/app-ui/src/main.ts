@@ -5,6 +5,7 @@ import { DevicesView } from "./devices.js";
 import { byId } from "./dom.js";
 import { DownloadsView } from "./downloads.js";
 import { EvidenceView } from "./evidence.js";
+import type { HealthResult } from "./generated/sidecar.js";
 import { StatusView } from "./status.js";
 
 async function main(): Promise<void> {
@@ -13,7 +14,7 @@ async function main(): Promise<void> {
   await onStatus((s) => status.status(s));
   status.status(await call("sidecar_status", {}));
 
-  let health;
+  let health: HealthResult;
   try {
     health = await call("health", {}); // waits until the sidecar has started (or failed to)
   } catch (error) {

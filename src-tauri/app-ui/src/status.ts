@@ -18,24 +18,29 @@ export class StatusView {
   status(status: Status): void {
     switch (status.phase) {
       case "starting":
-        return this.show("starting", "Starting the helper process…");
+        this.show("starting", "Starting the helper process…");
+        break;
       case "running":
         if (this.health) this.show("ready", this.readyText(status.restarts));
-        return;
+        break;
       case "restarting":
-        return this.show("restarting", `Restarting the helper process (${status.reason})…`);
+        this.show("restarting", `Restarting the helper process (${status.reason})…`);
+        break;
       case "failed":
-        return this.failed(status.error);
+        this.failed(status.error);
+        break;
       case "gave_up":
-        return this.failed({
+        this.failed({
           kind: "sidecar_failed",
           message: `The helper process crashed ${status.crashes} times in a row; last: ${status.reason}`,
           suggestion: "Restart the app. If it keeps happening, report it with the app's log.",
           retryable: false,
         });
+        break;
       case "stopping":
       case "stopped":
-        return this.show("restarting", "The helper process is stopping.");
+        this.show("restarting", "The helper process is stopping.");
+        break;
     }
   }
 
@@ -50,9 +55,13 @@ export class StatusView {
         "div",
         {},
         el("div", { "data-testid": "sidecar-version" }, `sidecar ${health.version} · Python ${health.python.version}`),
-      el("div", { class: "muted" }, backends),
-      setup ? el("div", { class: "muted", "data-testid": "python-source" }, `Python from the ${setup.python_source}: ${setup.python}`) : null,
-        setup ? el("div", { class: "muted" }, `Reports: ${setup.dirs.reports} · Logs: ${setup.dirs.logs} · Downloads: ${setup.dirs.downloads}`) : null,
+        el("div", { class: "muted" }, backends),
+        setup
+          ? el("div", { class: "muted", "data-testid": "python-source" }, `Python from the ${setup.python_source}: ${setup.python}`)
+          : null,
+        setup
+          ? el("div", { class: "muted" }, `Reports: ${setup.dirs.reports} · Logs: ${setup.dirs.logs} · Downloads: ${setup.dirs.downloads}`)
+          : null,
       ),
     );
   }

@@ -112,8 +112,9 @@ mod tests {
         let typed: BTreeSet<String> = map
             .expect("api.ts declares interface Commands")
             .lines()
-            .filter_map(|line| line.trim().split_once(':').map(|(name, _)| name.to_owned()))
-            .filter(|name| !name.is_empty() && !name.starts_with("//"))
+            // A member starts at the interface's indentation; what a formatter wraps is deeper.
+            .filter_map(|line| line.strip_prefix("  ").filter(|member| !member.starts_with([' ', '/', '*'])))
+            .filter_map(|member| member.split_once(':').map(|(name, _)| name.to_owned()))
             .collect();
         assert_eq!(typed, listed_commands());
     }
