@@ -59,8 +59,7 @@ def test_identity_and_marketing_name_from_lockdown_values(sample: Sample) -> Non
 def test_free_space_is_what_settings_shows_and_purgeable_is_apart(sample: Sample) -> None:
     findings = Findings("ios")
     storage = parse.storage(sample.data(), findings)
-    assert {"total_bytes": storage.total_bytes, "free_bytes": storage.free_bytes,
-            "purgeable_bytes": storage.purgeable_bytes} == sample.expect["storage"]
+    assert {"total_bytes": storage.total_bytes, "free_bytes": storage.free_bytes, "purgeable_bytes": storage.purgeable_bytes} == sample.expect["storage"]
     assert_every_null_is_explained(findings, storage, "storage.")
 
 
