@@ -13,9 +13,10 @@ neither, and are not reported. Pure: text in, values out, never raises.
 
 Vendors build the owner's own private spaces from the same parts, and these are not management:
 Samsung's Secure Folder is a managed profile (Samsung's flag 0x20000, ``FLAG_SECURE_FOLDER``)
-whose profile owner is Knox's container agent, and ColorOS marks its app-clone user "Multi-App"
-(999) with its own flag 0x4000000, on some builds beside the managed-profile flag. AOSP's flags
-end at 0x8000, so a vendor's flag cannot be mistaken for one of Android's.
+whose profile owner is Knox's container agent; the app-clone users of ColorOS ("Multi-App", 999)
+and Huawei ("App Twin", 128) carry the vendor flag 0x4000000, ColorOS's on some builds beside the
+managed-profile flag. AOSP's flags end at 0x8000, so a vendor's flag cannot be mistaken for one
+of Android's.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ _DUMP_BLOCK = re.compile(r"^\s*(Device Owner|Profile Owner \(User \d+\))\s*:")
 _DUMP_ADMIN = re.compile(r"^\s*admin=ComponentInfo\{([^}]+)\}")
 _USER = re.compile(r"UserInfo\{(\d+):([^}]*):([0-9a-fA-F]+)\}")
 _FLAG_MANAGED_PROFILE = 0x20
-_FLAGS_VENDOR_PRIVATE_SPACE = 0x20000 | 0x4000000  # Samsung's Secure Folder, ColorOS's Multi-App
+_FLAGS_VENDOR_PRIVATE_SPACE = 0x20000 | 0x4000000  # Samsung's Secure Folder; app-clone users (ColorOS, Huawei)
 _PRIVATE_SPACE_OWNERS = ("com.samsung.knox.securefolder",)  # the Secure Folder's profile owner
 
 
