@@ -29,10 +29,10 @@ import msgspec
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sidecar.client import SidecarProcess, development_policy
-from sidecar.emulate.android import PROFILES, running_adbd
-from sidecar.emulate.android.profiles import AuthPolicy
-from sidecar.emulate.ios import running_ios
+from sidecar_devkit.client import SidecarProcess, development_policy
+from sidecar_devkit.emulate.android import PROFILES, running_adbd
+from sidecar_devkit.emulate.android.profiles import AuthPolicy
+from sidecar_devkit.emulate.ios import running_ios
 from tests.devices.adbserver import AdbServer
 
 SIDECAR = [sys.executable, "-I", "-m", "sidecar", "--log-level", "warning"]

@@ -40,7 +40,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sidecar.client import SidecarProcess, development_policy  # noqa: E402
+from sidecar_devkit.client import SidecarProcess, development_policy  # noqa: E402
 
 SIDECAR = [sys.executable, "-I", "-m", "sidecar", "--log-level", "warning"]
 MiB = 1 << 20

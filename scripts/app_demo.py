@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sidecar.emulate.lab import running_lab
+from sidecar_devkit.emulate.lab import running_lab
 
 IDENTIFIER = "dev.sidecar.desktop"  # tauri.conf.json: names the app's config and data folders
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sidecar.client import SidecarProcess, development_policy
+from sidecar_devkit.client import SidecarProcess, development_policy
 
 REPO = Path(__file__).resolve().parent.parent
 # The product entry point, exactly as the host spawns it (isolated mode).

@@ -16,7 +16,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.select import Select
 
-from sidecar.emulate.lab import Lab, running_lab
+from sidecar_devkit.emulate.lab import Lab, running_lab
 
 from ..download.mediaserver import STALL_FIRST_BYTES, MediaServer, media_bytes
 from ..evidence.verify_evidence import verify as verify_log

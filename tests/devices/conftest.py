@@ -10,11 +10,11 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from sidecar.client import SidecarProcess
-from sidecar.emulate.android import PROFILES as ANDROID_PROFILES
-from sidecar.emulate.android import running_adbd
-from sidecar.emulate.android.profiles import AuthPolicy
-from sidecar.emulate.ios import running_ios
+from sidecar_devkit.client import SidecarProcess
+from sidecar_devkit.emulate.android import PROFILES as ANDROID_PROFILES
+from sidecar_devkit.emulate.android import running_adbd
+from sidecar_devkit.emulate.android.profiles import AuthPolicy
+from sidecar_devkit.emulate.ios import running_ios
 
 # Device timeouts short enough that hang tests take seconds, long enough for a loaded 2-core machine.
 DEVICE_TIMEOUT_S = 3.0

@@ -16,9 +16,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from sidecar.client import SidecarError, SidecarProcess
-from sidecar.emulate.android import PROFILES, running_adbd
-from sidecar.emulate.android.profiles import AuthPolicy
+from sidecar_devkit.client import SidecarError, SidecarProcess
+from sidecar_devkit.emulate.android import PROFILES, running_adbd
+from sidecar_devkit.emulate.android.profiles import AuthPolicy
 
 from .adbserver import AdbServer, free_port
 from .conftest import DEVICE_TIMEOUT_S
@@ -182,7 +182,7 @@ def test_hints_naming_a_server_that_is_gone_give_device_unavailable(sidecar) -> 
 
 
 def test_a_phone_lost_mid_command_gives_device_unavailable_and_the_sidecar_stays_healthy(sidecar, phone, adb_server) -> None:
-    from sidecar.emulate.android.profiles import Disconnect
+    from sidecar_devkit.emulate.android.profiles import Disconnect
 
     auth = AuthPolicy(trusted_keys=(adb_server.public_key,))
     profile = msgspec.structs.replace(PROFILES["pixel"], auth=auth, features=V2_FEATURES, faults={"dumpsys battery": Disconnect(after_bytes=40, abort=True)})

@@ -15,7 +15,7 @@ import pytest
 import usb1
 from adb_shell import exceptions as adb_exceptions
 
-from sidecar.client import SidecarError, SidecarProcess
+from sidecar_devkit.client import SidecarError, SidecarProcess
 from sidecar.devices.android import usbholders
 from sidecar.devices.android.adb import device_error, server_error
 from sidecar.devices.android.adbserver.client import NoServer, ServerLost, ServerRefused

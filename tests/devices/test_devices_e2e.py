@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from sidecar.client import SidecarError
-from sidecar.emulate.android import PROFILES as ANDROID_PROFILES
-from sidecar.emulate.android.profiles import Disconnect, Hang
+from sidecar_devkit.client import SidecarError
+from sidecar_devkit.emulate.android import PROFILES as ANDROID_PROFILES
+from sidecar_devkit.emulate.android.profiles import Disconnect, Hang
 
 from .conftest import android_ref, ios_ref
 from .results import fields_warned

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from sidecar.emulate.ios.zoo import IPHONE16PLUS_IOS26, ZOO
+from sidecar_devkit.emulate.ios.zoo import IPHONE16PLUS_IOS26, ZOO
 
 from .conftest import ios_ref
 from .ios_corpus import ROOT
@@ -23,7 +23,7 @@ from .test_devices_e2e import assert_ios_read_only
 
 pytestmark = pytest.mark.e2e
 
-# What each profile is, beyond its samples (see sidecar/emulate/ios/zoo.py): Find My, management.
+# What each profile is, beyond its samples (see tools/devkit/sidecar_devkit/emulate/ios/zoo.py): Find My, management.
 STATED: dict[str, dict[str, Any]] = {
     "iphone6plus-ios12": {"activation_locked": None, "mdm_enrolled": False,
                           "supervision": {"supervised": False, "mdm_enrolled": False, "organization_name": None, "profile_count": 0}},

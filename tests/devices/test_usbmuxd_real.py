@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sidecar.client import SidecarProcess
+from sidecar_devkit.client import SidecarProcess
 
 from ..conftest import PRODUCT_ARGV, REPO
 from .test_adb_server_e2e import watch_reports

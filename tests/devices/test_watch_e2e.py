@@ -6,8 +6,8 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from sidecar.emulate.android import PROFILES, running_adbd
-from sidecar.emulate.android.profiles import AuthPolicy
+from sidecar_devkit.emulate.android import PROFILES, running_adbd
+from sidecar_devkit.emulate.android.profiles import AuthPolicy
 
 from .test_adb_server_e2e import wait_for, watch_reports
 

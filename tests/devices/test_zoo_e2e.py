@@ -12,9 +12,9 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from sidecar.emulate.android import running_adbd
-from sidecar.emulate.android.profiles import AuthPolicy
-from sidecar.emulate.android.zoo import CORPUS, ZOO, profiles
+from sidecar_devkit.emulate.android import running_adbd
+from sidecar_devkit.emulate.android.profiles import AuthPolicy
+from sidecar_devkit.emulate.android.zoo import CORPUS, ZOO, profiles
 
 from .conftest import android_ref
 from .results import fields_warned, unexplained_nulls

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sidecar.client import SidecarProcess
+from sidecar_devkit.client import SidecarProcess
 from sidecar.download.presets import FFMPEG_ENV
 
 from ..conftest import PRODUCT_ARGV, REPO

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sidecar.client import SidecarProcess
+from sidecar_devkit.client import SidecarProcess
 
 WAIT = 30.0  # generous bounds: these tests prove outcomes, not speed
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from sidecar.client import SidecarError, SidecarProcess
+from sidecar_devkit.client import SidecarError, SidecarProcess
 from sidecar.download.jobs import KEEP_FINISHED, MAX_QUEUED
 
 from ..conftest import PRODUCT_ARGV, REPO

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sidecar.client import SidecarError
+from sidecar_devkit.client import SidecarError
 
 from .helpers import group_gone, job, leftovers, progress_of, wait_bytes, wait_end, writer_into
 from .mediaserver import media_bytes

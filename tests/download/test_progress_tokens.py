@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from sidecar.client import SidecarError
+from sidecar_devkit.client import SidecarError
 
 from .helpers import progress_of, wait_bytes, wait_end, wait_progress
 from .mediaserver import media_bytes

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from sidecar.client import SidecarError
+from sidecar_devkit.client import SidecarError
 
 from .helpers import job, leftovers, wait_bytes, wait_end
 from .mediaserver import media_bytes

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from sidecar.client import SidecarProcess
+from sidecar_devkit.client import SidecarProcess
 
 from ..conftest import REPO
 

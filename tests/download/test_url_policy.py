@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sidecar.client import SidecarError
+from sidecar_devkit.client import SidecarError
 from sidecar.download.netguard import AddressGuard
 from sidecar.download.urls import Target, address_allowed, check_resolved, parse_target
 from sidecar.protocol.errors import RpcError

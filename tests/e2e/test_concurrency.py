@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from sidecar.client import SidecarError
+from sidecar_devkit.client import SidecarError
 
 pytestmark = pytest.mark.e2e
 

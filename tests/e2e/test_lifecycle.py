@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from sidecar.client import SidecarError
+from sidecar_devkit.client import SidecarError
 from sidecar.server.host_watch import POLL_INTERVAL, pid_alive
 
 from ..conftest import PRODUCT_ARGV, REPO

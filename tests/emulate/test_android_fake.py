@@ -15,7 +15,7 @@ import msgspec
 import pytest
 from msgspec.structs import replace
 
-from sidecar.emulate.android import (
+from sidecar_devkit.emulate.android import (
     BOOTLOADER_UNLOCKED,
     FRP_LOCKED,
     PIXEL,
@@ -27,7 +27,7 @@ from sidecar.emulate.android import (
     RunningAdbd,
     running_adbd,
 )
-from sidecar.emulate.android.wire import MAX_PAYLOAD, MAX_PAYLOAD_V1, VERSION_MIN, AuthType, Codec, Command, Message
+from sidecar_devkit.emulate.android.wire import MAX_PAYLOAD, MAX_PAYLOAD_V1, VERSION_MIN, AuthType, Codec, Command, Message
 
 pytest.importorskip("adb_shell", reason="adb-shell is pinned in requirements/devices.txt; install it to run these")
 from adb_shell.adb_device import AdbDeviceTcp  # noqa: E402

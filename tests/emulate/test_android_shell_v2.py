@@ -13,8 +13,8 @@ import pytest
 from sidecar.devices.android.adbserver import address
 from sidecar.devices.android.adbserver.client import ServerRefused, ServerShell
 from sidecar.devices.android.commands import GETPROP_ALL
-from sidecar.emulate.android import PIXEL, running_adbd
-from sidecar.emulate.android.profiles import AuthPolicy
+from sidecar_devkit.emulate.android import PIXEL, running_adbd
+from sidecar_devkit.emulate.android.profiles import AuthPolicy
 
 from ..devices.adbserver import AdbServer
 

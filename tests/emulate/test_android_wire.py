@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sidecar.emulate.android.wire import (
+from sidecar_devkit.emulate.android.wire import (
     HEADER,
     MAX_PAYLOAD,
     MAX_PAYLOAD_V1,

@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 
 import pytest
 
-from sidecar.emulate.ios import IosHandle, Received, read_record, running_ios
-from sidecar.emulate.ios.wire import UsbmuxDecoder, UsbmuxPacket, encode_usbmux, encode_usbmux_plist
+from sidecar_devkit.emulate.ios import IosHandle, Received, read_record, running_ios
+from sidecar_devkit.emulate.ios.wire import UsbmuxDecoder, UsbmuxPacket, encode_usbmux, encode_usbmux_plist
 
 pytest.importorskip("pymobiledevice3")
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from sidecar.emulate.ios import captures, running_ios
-from sidecar.emulate.ios.profiles import PROFILES, describe
-from sidecar.emulate.ios.zoo import ZOO
+from sidecar_devkit.emulate.ios import captures, running_ios
+from sidecar_devkit.emulate.ios.profiles import PROFILES, describe
+from sidecar_devkit.emulate.ios.zoo import ZOO
 from tests.devices.ios_corpus import ROOT, read
 
 pytest.importorskip("pymobiledevice3")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sidecar.emulate.ios.wire import (
+from sidecar_devkit.emulate.ios.wire import (
     AFC_MAGIC,
     USBMUX_MESSAGE_PLIST,
     USBMUX_VERSION_PLIST,

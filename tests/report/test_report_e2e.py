@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sidecar.client import SidecarError, SidecarProcess, development_policy
+from sidecar_devkit.client import SidecarError, SidecarProcess, development_policy
 
 from ..conftest import PRODUCT_ARGV, REPO, TEST_ARGV
 from . import samples

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sidecar.client import SidecarProcess
+from sidecar_devkit.client import SidecarProcess
 from tools.runtime_build.common import host_target
 
 from ..conftest import REPO

@@ -27,6 +27,15 @@ def test_test_suites_guis_installers_and_build_leftovers_are_left_out(built) -> 
     assert found == []
 
 
+def test_the_development_tools_are_left_out(built) -> None:
+    # The emulated phones, the test client and the demo are the devkit's (tools/devkit), never the product's.
+    (site,) = (built.root / "lib").glob("python3.*/site-packages")
+    assert sorted(path.name for path in site.glob("sidecar*")) == ["sidecar", "sidecar-0.1.0.dist-info"]
+    assert [name for name in ("emulate", "client.py", "demo.py") if (site / "sidecar" / name).exists()] == []
+    found = run_python(built, "import importlib.util, json; print(json.dumps(importlib.util.find_spec('sidecar_devkit') is not None))")
+    assert found is False
+
+
 def test_every_module_has_unchecked_hash_bytecode_for_the_runtimes_tag_naming_its_source_relatively(built) -> None:
     tag = run_python(built, "import json, sys; print(json.dumps(sys.implementation.cache_tag))")
     sources = list((built.root / "lib").rglob("*.py"))

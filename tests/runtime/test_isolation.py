@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sidecar.client import SidecarProcess, development_policy
+from sidecar_devkit.client import SidecarProcess, development_policy
 from tools.runtime_build.elf import BASE_SYSTEM
 
 from ..download.helpers import wait_end

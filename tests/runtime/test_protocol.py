@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sidecar.client import development_policy
-from sidecar.emulate.lab import running_lab
+from sidecar_devkit.client import development_policy
+from sidecar_devkit.emulate.lab import running_lab
 
 from ..download.helpers import wait_end
 from ..download.mediaserver import MediaServer, media_bytes

@@ -1,4 +1,4 @@
-//! End to end through the real sidecar: the emulated phones (`python -m sidecar.emulate`, an
+//! End to end through the real sidecar: the emulated phones (`python -m sidecar_devkit.emulate`, an
 //! Android adbd and an iPhone behind a usbmuxd, on loopback) are inspected, their logs collected
 //! and reports formatted with the host recording every call. The reports show the entries'
 //! hashes and the log's head, the log verifies with that head, and the artifacts' hashes in the
@@ -18,7 +18,7 @@ use tokio::process::{Child, Command};
 
 use crate::common::{entries, open, python, repo, scratch};
 
-/// `python -m sidecar.emulate`: both phones, until dropped.
+/// `python -m sidecar_devkit.emulate`: both phones, until dropped.
 struct Lab {
     _child: Child,
     refs: Vec<Value>,
@@ -27,7 +27,7 @@ struct Lab {
 impl Lab {
     async fn start(adb_key: &Path) -> Self {
         let mut child = Command::new(python())
-            .args(["-m", "sidecar.emulate", "--adb-key"])
+            .args(["-m", "sidecar_devkit.emulate", "--adb-key"])
             .arg(adb_key)
             .current_dir(repo())
             .stdout(Stdio::piped())

@@ -39,7 +39,7 @@ pub fn scratch(name: &str) -> PathBuf {
     std::env::temp_dir().join(format!("sidecar-host-{}-{name}", std::process::id()))
 }
 
-/// Every capability, outputs under `root` (a development policy, as sidecar.client has).
+/// Every capability, outputs under `root` (a development policy, as sidecar_devkit.client has).
 pub fn policy(root: &Path) -> Policy {
     let roots = ["reports", "logs", "downloads"].map(|name| (name, root.join(name).display().to_string()));
     serde_json::from_value(serde_json::json!({

@@ -21,7 +21,7 @@ from msgspec.structs import replace
 
 from .profiles import PIXEL, DeviceProfile
 
-CORPUS = Path(__file__).resolve().parents[3] / "tests" / "corpus" / "android"
+CORPUS = Path(__file__).resolve().parents[5] / "tests" / "corpus" / "android"
 _PROP = re.compile(r"^\[([^\]]+)\]: \[(.*)\]$")
 _FRP_SDK = 26  # secure_frp_mode appears with Android 8
 _ADB_WIFI_SDK = 30  # Wireless debugging, Android 11

@@ -13,10 +13,10 @@ import struct
 from collections.abc import Callable, Iterable
 from enum import IntEnum
 
-from sidecar.emulate.ios.device import Channel, EmulatedDevice
-from sidecar.emulate.ios.profile import CrashFile
-from sidecar.emulate.ios.record import Received
-from sidecar.emulate.ios.wire import (
+from sidecar_devkit.emulate.ios.device import Channel, EmulatedDevice
+from sidecar_devkit.emulate.ios.profile import CrashFile
+from sidecar_devkit.emulate.ios.record import Received
+from sidecar_devkit.emulate.ios.wire import (
     AfcDecoder,
     AfcPacket,
     WireError,

@@ -21,9 +21,9 @@ import anyio
 from anyio.abc import ByteStream
 from anyio.streams.memory import MemoryObjectSendStream
 
-from sidecar.emulate.ios.device import Channel, EmulatedDevice, Handler
-from sidecar.emulate.ios.record import Received, Recorder
-from sidecar.emulate.ios.wire import (
+from sidecar_devkit.emulate.ios.device import Channel, EmulatedDevice, Handler
+from sidecar_devkit.emulate.ios.record import Received, Recorder
+from sidecar_devkit.emulate.ios.wire import (
     USBMUX_MESSAGE_PLIST,
     USBMUX_VERSION_PLIST,
     UsbmuxDecoder,

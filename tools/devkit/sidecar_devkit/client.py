@@ -1,6 +1,6 @@
 """A small blocking client that spawns a sidecar and speaks the protocol to it.
 
-Used by ``python -m sidecar call``, the demo, the benchmarks and the
+Used by ``python -m sidecar_devkit call``, the demo, the benchmarks and the
 end-to-end tests: one honest peer that frames, correlates ids, collects
 progress and gives errors back as exceptions. No threads: reads wait on the
 pipe with ``selectors`` and a deadline.
@@ -20,7 +20,7 @@ from typing import IO, Any
 
 import msgspec
 
-from .protocol.framing import Frame, FramingName, header_encoder, make_decoder
+from sidecar.protocol.framing import Frame, FramingName, header_encoder, make_decoder
 
 _encode = msgspec.json.Encoder().encode
 _decode = msgspec.json.Decoder().decode

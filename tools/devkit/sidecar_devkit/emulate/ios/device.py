@@ -17,9 +17,9 @@ from typing import Any
 
 from anyio.abc import ByteStream
 
-from sidecar.emulate.ios.profile import DeviceProfile
-from sidecar.emulate.ios.record import Received, Recorder
-from sidecar.emulate.ios.wire import PlistMessageDecoder, encode_plist_message
+from sidecar_devkit.emulate.ios.profile import DeviceProfile
+from sidecar_devkit.emulate.ios.record import Received, Recorder
+from sidecar_devkit.emulate.ios.wire import PlistMessageDecoder, encode_plist_message
 
 logger = logging.getLogger(__name__)
 

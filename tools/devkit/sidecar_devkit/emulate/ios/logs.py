@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sidecar.emulate.ios.profile import CrashFile
+from sidecar_devkit.emulate.ios.profile import CrashFile
 
 SYSLOG = (
     "May  2 09:30:15 iPhone kernel[0] <Notice>: AppleKeyStore:Sending lock change 0 for handle 0",

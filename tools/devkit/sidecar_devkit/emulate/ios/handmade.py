@@ -1,7 +1,7 @@
 """Hand-written emulated iPhones (kept for the tests and demos written against them).
 
 Values follow what an iPhone 13 on iOS 17.5.1 reports. The real-world personalities, built from
-captures of real iPhones, are in :mod:`sidecar.emulate.ios.zoo`.
+captures of real iPhones, are in :mod:`sidecar_devkit.emulate.ios.zoo`.
 
 * ``paired``: activated, Find My off, not supervised; usbmuxd holds a pair record.
 * ``activation_locked``: as ``paired`` but Find My is on. Lockdown shows that as
@@ -18,8 +18,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sidecar.emulate.ios.logs import CRASH_REPORTS, SYSLOG
-from sidecar.emulate.ios.profile import DeviceProfile
+from sidecar_devkit.emulate.ios.logs import CRASH_REPORTS, SYSLOG
+from sidecar_devkit.emulate.ios.profile import DeviceProfile
 
 # A real 2048-bit RSA key in the PKCS#1 form lockdownd hands out; clients need a
 # parseable one to even build a Pair request (which the fake then refuses).

@@ -1,6 +1,6 @@
 """The main job, for people: start the real sidecar, drive it the way the host does, show what it answers.
 
-    ./scripts/demo        (or: .venv/bin/python -m sidecar.demo)
+    ./scripts/demo        (or: .venv/bin/python -m sidecar_devkit.demo)
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from pathlib import Path
 
 import msgspec
 
+from sidecar.policy import Policy, digest
+
 from .client import SidecarError, SidecarProcess, development_policy
-from .policy import Policy, digest
 
 
 def main() -> int:

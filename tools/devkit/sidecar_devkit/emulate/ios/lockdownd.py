@@ -14,8 +14,8 @@ import logging
 import uuid
 from typing import Any
 
-from sidecar.emulate.ios.device import Channel, EmulatedDevice
-from sidecar.emulate.ios.record import Received
+from sidecar_devkit.emulate.ios.device import Channel, EmulatedDevice
+from sidecar_devkit.emulate.ios.record import Received
 
 logger = logging.getLogger(__name__)
 

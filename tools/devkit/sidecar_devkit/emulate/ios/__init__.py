@@ -4,8 +4,8 @@ Real clients (pymobiledevice3, libimobiledevice's tools) talk to it through
 ``USBMUXD_SOCKET_ADDRESS``; every request it receives is recorded.
 """
 
-from sidecar.emulate.ios.harness import IosHandle, running_ios, serve_ios
-from sidecar.emulate.ios.profiles import (
+from sidecar_devkit.emulate.ios.harness import IosHandle, running_ios, serve_ios
+from sidecar_devkit.emulate.ios.profiles import (
     ACTIVATION_LOCKED,
     PAIRED,
     PROFILES,
@@ -15,7 +15,7 @@ from sidecar.emulate.ios.profiles import (
     describe,
     get_profile,
 )
-from sidecar.emulate.ios.record import Received, read_record
+from sidecar_devkit.emulate.ios.record import Received, read_record
 
 __all__ = [
     "ACTIVATION_LOCKED",

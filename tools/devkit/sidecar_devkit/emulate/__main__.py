@@ -1,6 +1,6 @@
 """Dev CLI: serve an emulated Android and an emulated iOS device until interrupted.
 
-    python -m sidecar.emulate [--profile NAME]... [--list]
+    python -m sidecar_devkit.emulate [--profile NAME]... [--list]
 
 ``--profile`` names an Android or an iOS profile (``--list`` shows them all: hand-made ones and
 the zoo of real phones built from captured output); give one of each platform to choose both.
@@ -24,7 +24,7 @@ from .lab import running_lab
 
 def main() -> None:
     android_profiles = all_profiles()
-    parser = argparse.ArgumentParser(prog="python -m sidecar.emulate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m sidecar_devkit.emulate", description=__doc__.splitlines()[0])
     parser.add_argument("--profile", action="append", default=[], choices=sorted({*android_profiles, *IOS_PROFILES}), metavar="NAME",
                         help="an Android or iOS profile to serve (see --list); give one per platform")
     parser.add_argument("--android", choices=sorted(android_profiles), help="the Android profile (default: pixel)")

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sidecar.emulate.ios.afc import SERVICE as CRASH_REPORT_COPY
-from sidecar.emulate.ios.afc import serve_crash_reports
-from sidecar.emulate.ios.device import Channel, EmulatedDevice, Handler
-from sidecar.emulate.ios.record import Received
+from sidecar_devkit.emulate.ios.afc import SERVICE as CRASH_REPORT_COPY
+from sidecar_devkit.emulate.ios.afc import serve_crash_reports
+from sidecar_devkit.emulate.ios.device import Channel, EmulatedDevice, Handler
+from sidecar_devkit.emulate.ios.record import Received
 
 DIAGNOSTICS = "com.apple.mobile.diagnostics_relay"
 MC_INSTALL = "com.apple.mobile.MCInstall"

@@ -18,12 +18,12 @@ import anyio
 from anyio.abc import SocketAttribute
 from anyio.from_thread import start_blocking_portal
 
-from sidecar.emulate.ios.device import EmulatedDevice
-from sidecar.emulate.ios.lockdownd import serve_lockdown
-from sidecar.emulate.ios.profiles import DeviceProfile, get_profile
-from sidecar.emulate.ios.record import Received, Recorder
-from sidecar.emulate.ios.services import SERVICES
-from sidecar.emulate.ios.usbmuxd import Usbmuxd
+from sidecar_devkit.emulate.ios.device import EmulatedDevice
+from sidecar_devkit.emulate.ios.lockdownd import serve_lockdown
+from sidecar_devkit.emulate.ios.profiles import DeviceProfile, get_profile
+from sidecar_devkit.emulate.ios.record import Received, Recorder
+from sidecar_devkit.emulate.ios.services import SERVICES
+from sidecar_devkit.emulate.ios.usbmuxd import Usbmuxd
 
 DEVICE_ID = 1
 

@@ -1,6 +1,6 @@
 """Emulated iPhones built from captures of real ones: the personalities a technician meets.
 
-Each profile serves what one or more real iPhones gave (:mod:`sidecar.emulate.ios.captures`,
+Each profile serves what one or more real iPhones gave (:mod:`sidecar_devkit.emulate.ios.captures`,
 sources in ``tests/corpus/SOURCES.md``). No single public source had every part of one phone,
 so a profile joins the lockdown values of one phone with the battery registry and disk usage
 of a phone of a close generation; ``captures`` names each part's sample. What is not from a capture
@@ -19,9 +19,9 @@ is said where it is set.
 
 from __future__ import annotations
 
-from sidecar.emulate.ios import captures
-from sidecar.emulate.ios.logs import CRASH_REPORTS, SYSLOG
-from sidecar.emulate.ios.profile import DeviceProfile
+from sidecar_devkit.emulate.ios import captures
+from sidecar_devkit.emulate.ios.logs import CRASH_REPORTS, SYSLOG
+from sidecar_devkit.emulate.ios.profile import DeviceProfile
 
 # The phones' own com.apple.mobile.battery answers were not published with their registries;
 # each profile states the charge and charging state its registry capture reads as (the

@@ -1,6 +1,6 @@
 """Dev CLI: serve one emulated iOS device until interrupted.
 
-    python -m sidecar.emulate.ios --profile supervised_mdm --record /tmp/ios-record.jsonl
+    python -m sidecar_devkit.emulate.ios --profile supervised_mdm --record /tmp/ios-record.jsonl
 
 Then point a client at it, e.g. ``USBMUXD_SOCKET_ADDRESS=127.0.0.1:PORT ideviceinfo -s``.
 """
@@ -13,13 +13,13 @@ from pathlib import Path
 
 import anyio
 
-from sidecar.emulate.ios.harness import serve_ios
-from sidecar.emulate.ios.profiles import PROFILES, describe
+from sidecar_devkit.emulate.ios.harness import serve_ios
+from sidecar_devkit.emulate.ios.profiles import PROFILES, describe
 
 
 def _parse() -> argparse.Namespace:
     profiles = "\n".join(f"  {name:28} {line}" for name, line in describe().items())
-    parser = argparse.ArgumentParser(prog="python -m sidecar.emulate.ios", description=__doc__.splitlines()[0],
+    parser = argparse.ArgumentParser(prog="python -m sidecar_devkit.emulate.ios", description=__doc__.splitlines()[0],
                                      epilog=f"profiles:\n{profiles}", formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", choices=list(PROFILES), default="paired", metavar="NAME")
     parser.add_argument("--record", type=Path, help="append every received request to this JSON-lines file")

@@ -3,9 +3,9 @@ hand-written ones the older tests and demos use (:mod:`.handmade`)."""
 
 from __future__ import annotations
 
-from sidecar.emulate.ios.handmade import ACTIVATION_LOCKED, PAIRED, SUPERVISED_MDM, UNPAIRED
-from sidecar.emulate.ios.profile import CrashFile, DeviceProfile
-from sidecar.emulate.ios.zoo import ZOO
+from sidecar_devkit.emulate.ios.handmade import ACTIVATION_LOCKED, PAIRED, SUPERVISED_MDM, UNPAIRED
+from sidecar_devkit.emulate.ios.profile import CrashFile, DeviceProfile
+from sidecar_devkit.emulate.ios.zoo import ZOO
 
 PROFILES: dict[str, DeviceProfile] = {p.name: p for p in (*ZOO, PAIRED, ACTIVATION_LOCKED, SUPERVISED_MDM, UNPAIRED)}
 
