@@ -1,43 +1,12 @@
 // The app's commands and events, typed: params and results are the protocol's generated types
-// (src/generated/sidecar.d.ts, from schemas/), so a schema change that breaks the UI fails tsc.
+// (src/generated/sidecar.d.ts, from schemas/) and the app's own (src/generated/app.d.ts, from its
+// Rust types), so a change on either side that breaks the UI fails tsc.
 // Talks to Tauri through `window.__TAURI__` (app.withGlobalTauri), so no bundler is needed. The
 // commands are the app's `sidecar` plugin (src-tauri/app/src/commands.list.rs); `Commands` below
 // must name exactly those (a Rust test checks it). A call that reports progress takes a Channel.
 
-import type {
-  DevicesWatchReport,
-  DownloadJob,
-  DownloadListResult,
-  HealthResult,
-  ProgressValue,
-  SidecarMethods,
-} from "./generated/sidecar.js";
-
-/** Every command error: the sidecar's `error.data`, or the host's own in the same shape. */
-export interface CommandError {
-  kind: string;
-  message: string;
-  suggestion: string;
-  retryable: boolean;
-}
-
-/** The app's own phases, or once started the supervisor's state (the host's `State`, as it serialises). */
-export type Status =
-  | { phase: "starting" }
-  | { phase: "failed"; error: CommandError }
-  | { phase: "running"; pid: number; restarts: number }
-  | { phase: "restarting"; crashes: number; reason: string }
-  | { phase: "gave_up"; crashes: number; reason: string }
-  | { phase: "stopping" }
-  | { phase: "stopped" };
-
-export interface Setup {
-  settings_path: string;
-  settings: { android_tcp: string[]; usbmux_address: string | null; allow_private_networks: boolean };
-  dirs: { reports: string; logs: string; downloads: string };
-  python: string;
-  python_source: string;
-}
+import type { CommandError, DevicesEvent, Setup, Status } from "./generated/app.js";
+import type { DownloadJob, DownloadListResult, HealthResult, ProgressValue, SidecarMethods } from "./generated/sidecar.js";
 
 /** One entry this session wrote to the evidence log (the host's `Written`). */
 export interface EvidenceWritten {
@@ -77,9 +46,6 @@ export function channel<T>(handler: (message: T) => void): Channel<T> {
   created.onmessage = handler;
   return created;
 }
-
-/** The live device list (`devices_watch`): the full list on every change, or the error that ended the watch. */
-export type DevicesEvent = DevicesWatchReport | { error: CommandError };
 
 type Params<M extends keyof SidecarMethods> = { params: SidecarMethods[M]["params"] };
 type Via<M extends keyof SidecarMethods> = { args: Params<M>; result: SidecarMethods[M]["result"] };
@@ -142,3 +108,5 @@ export function asCommandError(error: unknown): CommandError {
   }
   return { kind: "internal_error", message: String(error), suggestion: "This is a bug in the app; please report it.", retryable: false };
 }
+
+export type { CommandError, DevicesEvent, Setup, Status };

@@ -6,6 +6,7 @@ use serde::Serialize;
 use sidecar_host::{CallError, StartError};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct CommandError {
     /// For the UI's logic: the sidecar's error kind, or one of the host's own below.
     pub kind: String,

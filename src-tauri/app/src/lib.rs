@@ -4,6 +4,8 @@
 //! exits; the frontend follows it through the `sidecar:status` event, and gets a call's progress
 //! (and the live device list) on the channel it passes with the call.
 
+#[cfg(test)]
+mod bindings;
 mod commands;
 mod downloads;
 mod error;

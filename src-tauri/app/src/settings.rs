@@ -14,21 +14,28 @@ use sidecar_host::types::{AbsolutePath, Capability, DevicesListParams, HostConfi
 use crate::error::CommandError;
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Android devices reachable over TCP (wireless debugging), `host:port`.
+    #[cfg_attr(test, ts(as = "Vec<String>"))]
     pub android_tcp: Vec<HostPort>,
     /// A usbmuxd other than the system's, `host:port`.
+    #[cfg_attr(test, ts(as = "Option<String>"))]
     pub usbmux_address: Option<HostPort>,
     /// Downloads from loopback and private addresses (off: a web page must not be able to aim
     /// the downloader at the user's router or local services).
     pub allow_private_networks: bool,
     pub redact_identifiers: bool,
     /// Where downloads go; default `<Downloads>/Sidecar`.
+    #[cfg_attr(test, ts(as = "Option<String>"))]
     pub downloads_dir: Option<AbsolutePath>,
     /// The adb private key; default `~/.android/adbkey`, as adb itself uses.
+    #[cfg_attr(test, ts(as = "Option<String>"))]
     pub adb_key_path: Option<AbsolutePath>,
+    #[cfg_attr(test, ts(as = "Option<String>"))]
     pub ios_pair_records_dir: Option<AbsolutePath>,
+    #[cfg_attr(test, ts(as = "Option<String>"))]
     pub ffmpeg_location: Option<AbsolutePath>,
 }
 
@@ -75,6 +82,7 @@ fn invalid(path: &Path, reason: &str) -> CommandError {
 
 /// The three folders the sidecar may write into, one per kind of output.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Dirs {
     pub reports: PathBuf,
     pub logs: PathBuf,

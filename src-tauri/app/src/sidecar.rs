@@ -28,6 +28,7 @@ pub const STATUS_EVENT: &str = "sidecar:status";
 /// supervisor's own [`State`] (`running`, `restarting`, `gave_up`, `stopping`, `stopped`), all
 /// told apart by `phase`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(tag = "phase", rename_all = "snake_case")]
 pub enum Status {
     Starting,
@@ -51,6 +52,7 @@ fn gave_up(crashes: usize, reason: &str) -> CommandError {
 
 /// What the app decided at startup, for the UI's "where do things go" panel.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Setup {
     pub settings_path: PathBuf,
     pub settings: Settings,

@@ -14,10 +14,14 @@ use crate::error::CommandError;
 
 /// One message of a watch: the full current list, or why the watch ended.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(untagged)]
 pub enum DevicesEvent {
-    List(DevicesWatchReport),
-    Error { error: CommandError },
+    /// The protocol's type, from src/generated/sidecar.d.ts.
+    List(#[cfg_attr(test, ts(type = "DevicesWatchReport"))] DevicesWatchReport),
+    Error {
+        error: CommandError,
+    },
 }
 
 #[derive(Default)]

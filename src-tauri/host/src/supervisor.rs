@@ -113,6 +113,7 @@ impl Default for StopPolicy {
 /// What the supervisor is doing; [`Supervisor::watch`] reports every change. The app shows it
 /// as it serialises: `{"phase": "running", "pid": .., "restarts": ..}`, and so on.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "phase", rename_all = "snake_case")]
 pub enum State {
     Running {

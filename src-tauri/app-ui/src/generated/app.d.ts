@@ -1,0 +1,65 @@
+/* Generated from the app's Rust types by src-tauri/app/src/bindings.rs. Do not edit: change the
+ * Rust types, then run `npm run gen-app-types`. */
+
+import type { DevicesWatchReport } from "./sidecar.js";
+
+export type CommandError = { 
+/**
+ * For the UI's logic: the sidecar's error kind, or one of the host's own below.
+ */
+kind: string, message: string, suggestion: string, retryable: boolean, };
+
+/**
+ * What the sidecar is doing, for the UI: starting, failed to start, or once started the
+ * supervisor's own [`State`] (`running`, `restarting`, `gave_up`, `stopping`, `stopped`), all
+ * told apart by `phase`.
+ */
+export type Status = { "phase": "starting" } | { "phase": "failed", error: CommandError, } | State;
+
+/**
+ * What the supervisor is doing; [`Supervisor::watch`] reports every change. The app shows it
+ * as it serialises: `{"phase": "running", "pid": .., "restarts": ..}`, and so on.
+ */
+export type State = { "phase": "running", pid: number, restarts: number, } | { "phase": "restarting", crashes: number, reason: string, } | { "phase": "gave_up", crashes: number, reason: string, } | { "phase": "stopping" } | { "phase": "stopped" };
+
+/**
+ * What the app decided at startup, for the UI's "where do things go" panel.
+ */
+export type Setup = { settings_path: string, settings: Settings, dirs: Dirs, python: string, 
+/**
+ * Where that Python came from: the bundled runtime, or a development fallback.
+ */
+python_source: string, };
+
+export type Settings = { 
+/**
+ * Android devices reachable over TCP (wireless debugging), `host:port`.
+ */
+android_tcp: Array<string>, 
+/**
+ * A usbmuxd other than the system's, `host:port`.
+ */
+usbmux_address: string | null, 
+/**
+ * Downloads from loopback and private addresses (off: a web page must not be able to aim
+ * the downloader at the user's router or local services).
+ */
+allow_private_networks: boolean, redact_identifiers: boolean, 
+/**
+ * Where downloads go; default `<Downloads>/Sidecar`.
+ */
+downloads_dir: string | null, 
+/**
+ * The adb private key; default `~/.android/adbkey`, as adb itself uses.
+ */
+adb_key_path: string | null, ios_pair_records_dir: string | null, ffmpeg_location: string | null, };
+
+/**
+ * The three folders the sidecar may write into, one per kind of output.
+ */
+export type Dirs = { reports: string, logs: string, downloads: string, };
+
+/**
+ * One message of a watch: the full current list, or why the watch ended.
+ */
+export type DevicesEvent = DevicesWatchReport | { error: CommandError, };
