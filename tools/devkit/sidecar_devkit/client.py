@@ -16,7 +16,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import IO, Any
+from typing import IO, Any, Self
 
 import msgspec
 
@@ -53,19 +53,20 @@ class SidecarProcess:
     ) -> None:
         self.argv = list(argv or [sys.executable, "-m", "sidecar"])
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, env=env, cwd=cwd)
+        self._stdin, self._stdout = _pipes(self.proc)
         self._header = header_encoder(framing)
         self._decoder = make_decoder(framing, max_frame_bytes)
         self._inbox: deque[Any] = deque()
         self._ids = itertools.count(1)
         self._selector = selectors.DefaultSelector()
-        self._selector.register(self.proc.stdout, selectors.EVENT_READ)
+        self._selector.register(self._stdout, selectors.EVENT_READ)
         self.notifications: list[dict[str, Any]] = []
 
     # ---- raw access
 
     def send_bytes(self, data: bytes) -> None:
-        self.proc.stdin.write(data)
-        self.proc.stdin.flush()
+        self._stdin.write(data)
+        self._stdin.flush()
 
     def send_payload(self, payload: bytes) -> None:
         self.send_bytes(self._header(len(payload)) + payload)
@@ -82,7 +83,7 @@ class SidecarProcess:
                 raise TimeoutError(f"no message from the sidecar within {timeout} s")
             if not self._selector.select(remaining):
                 continue
-            data = os.read(self.proc.stdout.fileno(), 1 << 20)
+            data = os.read(self._stdout.fileno(), 1 << 20)
             if not data:
                 raise SidecarGone(f"sidecar closed its output (exit code {self.proc.poll()})")
             for event in self._decoder.feed(data):
@@ -159,17 +160,24 @@ class SidecarProcess:
 
     def _release(self) -> None:
         self._selector.close()
-        for stream in (self.proc.stdin, self.proc.stdout):
+        for stream in (self._stdin, self._stdout):
             try:
                 stream.close()
             except OSError:
                 pass
 
-    def __enter__(self) -> SidecarProcess:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+
+def _pipes(proc: subprocess.Popen[bytes]) -> tuple[IO[bytes], IO[bytes]]:
+    """The child's stdin and stdout (spawned with PIPE for both, so never None)."""
+    if proc.stdin is None or proc.stdout is None:
+        raise RuntimeError("the sidecar was spawned without pipes")
+    return proc.stdin, proc.stdout
 
 
 def development_policy(root: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -88,7 +89,7 @@ def _devices(sidecar: SidecarProcess, root: Path) -> None:
         _say(f"Everything the iOS device received (all read-only):\n  {', '.join(ios_requests)}")
 
 
-def _inspect(sidecar: SidecarProcess, ref: dict) -> dict:
+def _inspect(sidecar: SidecarProcess, ref: dict[str, Any]) -> dict[str, Any]:
     basic = sidecar.request("inspect/basic", ref)
     deep = sidecar.request("inspect/deep", ref)
     data, signals = basic["data"], deep["data"]
@@ -123,7 +124,7 @@ def _inspect(sidecar: SidecarProcess, ref: dict) -> dict:
             "warnings": basic["warnings"] + deep["warnings"], "title": f"Inspection of {data['manufacturer']} {data['model']}"}
 
 
-def _report(sidecar: SidecarProcess, ref: dict, data: dict) -> None:
+def _report(sidecar: SidecarProcess, ref: dict[str, Any], data: dict[str, Any]) -> None:
     for fmt in ("html", "pdf"):
         report = sidecar.request("report/format", {"report_id": f"{ref['platform']}-inspection", "format": fmt, "data": data})
         _say(f"  report ({fmt}): {report['bytes']} bytes -> {report['artifact']}")
@@ -137,8 +138,11 @@ def _download(sidecar: SidecarProcess, root: Path) -> None:
     (media / "demo-clip.mp4").write_bytes(_mp4_like(24 * 1024 * 1024))
     server = subprocess.Popen([sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", str(media)],
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    announced = server.stdout
+    if announced is None:  # stdout=PIPE above: never, but the type says so
+        raise RuntimeError("http.server was spawned without a pipe")
     try:
-        port = int(server.stdout.readline().split(" port ")[1].split()[0])
+        port = int(announced.readline().split(" port ")[1].split()[0])
         job = sidecar.request("download/start", {"url": f"http://127.0.0.1:{port}/demo-clip.mp4", "progress_token": "dl"})
         _say(f"  job {job['job_id']} {job['status']}")
         end = _follow_progress(sidecar, "dl")
@@ -147,10 +151,10 @@ def _download(sidecar: SidecarProcess, root: Path) -> None:
     finally:
         server.terminate()
         server.wait()
-        server.stdout.close()
+        announced.close()
 
 
-def _follow_progress(sidecar: SidecarProcess, token: str) -> dict:
+def _follow_progress(sidecar: SidecarProcess, token: str) -> dict[str, Any]:
     """Show a job's progress notifications until its ``end``."""
     while True:
         message = sidecar.read_message(timeout=120)
@@ -185,7 +189,7 @@ def _heading(text: str) -> None:
     _say(f"\n== {text}")
 
 
-def _host_side_digest(policy: dict) -> str:
+def _host_side_digest(policy: dict[str, Any]) -> str:
     """The digest a host computes over its own policy (the Rust host does the same in Rust)."""
     return digest(msgspec.convert(policy, Policy))
 

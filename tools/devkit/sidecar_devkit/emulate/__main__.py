@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 
 from .android import all_profiles
+from .android.profiles import DeviceProfile
 from .ios.profiles import PROFILES as IOS_PROFILES
 from .ios.profiles import describe as describe_ios
 from .lab import running_lab
@@ -52,7 +53,7 @@ def main() -> None:
             stop.wait()
 
 
-def _list(android_profiles: dict) -> None:
+def _list(android_profiles: dict[str, DeviceProfile]) -> None:
     for name, profile in sorted(android_profiles.items()):
         print(f"android  {name:32} {profile.about}")
     for name, about in sorted(describe_ios().items()):

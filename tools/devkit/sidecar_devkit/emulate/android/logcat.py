@@ -162,8 +162,8 @@ _MAIN_TEMPLATES: tuple[tuple[str, str, str, str], ...] = (
     ("wpa_supplicant", "I", "wpa_supplicant",
      "wlan0: CTRL-EVENT-SIGNAL-CHANGE above=1 signal=-{signal} noise=9999 txrate={rate} rxrate={rate}"),
     ("lmkd", "I", "lowmemorykiller",
-     "Kill '{package}' ({app_pid}), uid 1{uid}, oom_score_adj 905 to free {kb}kB rss, {swap}kB swap; "
-     "reason: low watermark is breached and swap is low"),
+     ("Kill '{package}' ({app_pid}), uid 1{uid}, oom_score_adj 905 to free {kb}kB rss, {swap}kB swap; "
+     "reason: low watermark is breached and swap is low")),
     ("keystore2", "I", "keystore2", "keystore2::watchdog: Watchdog thread idle -> terminating. Have a great day."),
     ("audioserver", "I", "AudioFlinger", "AudioFlinger's thread 0xb4000071c4c2c760 tid={tid} ready to run"),
     ("netd", "I", "netd", "trafficSwapActiveStatsMap() <{ms}.{frac}ms>"),
@@ -183,12 +183,12 @@ _MAIN_TEMPLATES: tuple[tuple[str, str, str, str], ...] = (
 )
 
 _SYSTEM_TEMPLATES: tuple[tuple[str, str, str], ...] = (
-    ("I", "ActivityManager", "Start proc {app_pid}:{package}/u0a{uid} for broadcast "
-     "{{{package}/androidx.work.impl.diagnostics.DiagnosticsReceiver}}"),
+    ("I", "ActivityManager", ("Start proc {app_pid}:{package}/u0a{uid} for broadcast "
+     "{{{package}/androidx.work.impl.diagnostics.DiagnosticsReceiver}}")),
     ("I", "ActivityManager", "Killing {app_pid}:{package}/u0a{uid} (adj 905): empty #{count}"),
-    ("I", "ActivityTaskManager", "START u0 {{act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] "
+    ("I", "ActivityTaskManager", ("START u0 {{act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] "
      "flg=0x10200000 cmp={package}/.MainActivity}} with LAUNCH_MULTIPLE from uid 10160 (BAL_ALLOW_VISIBLE_WINDOW) "
-     "result code=0"),
+     "result code=0")),
     ("I", "PowerManagerService", "Going to sleep due to timeout (uid 1000)..."),
     ("I", "PowerManagerService",
      "Waking up from Asleep (uid=1000, reason=WAKE_REASON_POWER_BUTTON, details=android.policy:POWER)..."),
@@ -265,8 +265,8 @@ def _java_crash(package: str, pid: int, time: datetime) -> list[LogEntry]:
     lines = (
         "FATAL EXCEPTION: main",
         f"Process: {package}, PID: {pid}",
-        "java.lang.IllegalStateException: Fragment SettingsFragment{b1d2f3a} (8c0e7d1b-44a5-4c63-a1f0-6f2d9e3b7a10) "
-        "not attached to a context.",
+        ("java.lang.IllegalStateException: Fragment SettingsFragment{b1d2f3a} (8c0e7d1b-44a5-4c63-a1f0-6f2d9e3b7a10) "
+        "not attached to a context."),
         "\tat androidx.fragment.app.Fragment.requireContext(Fragment.java:972)",
         "\tat androidx.fragment.app.Fragment.getResources(Fragment.java:1036)",
         f"\tat {package}.ui.SettingsFragment.onSyncFinished(SettingsFragment.kt:214)",
@@ -311,12 +311,12 @@ def _native_crash(profile: DeviceProfile, package: str, pid: int, time: datetime
         fault,
         "Cause: null pointer dereference",
         "backtrace:",
-        f"      #00 pc 00000000000a1b2c  /data/app/~~Xz3Rj0bq==/{package}-Hq1w==/lib/arm64/libnative.so "
-        "(BuildId: 4f0c2b1a9e8d7c6b)",
-        "      #01 pc 00000000000f3e10  /system/lib64/libhwui.so "
-        "(android::uirenderer::renderthread::RenderThread::threadLoop()+360) (BuildId: 9a1b2c3d4e5f6a7b)",
-        "      #02 pc 00000000000e5f64  /apex/com.android.runtime/lib64/bionic/libc.so "
-        "(__pthread_start(void*)+204) (BuildId: 1c2d3e4f5a6b7c8d)",
+        (f"      #00 pc 00000000000a1b2c  /data/app/~~Xz3Rj0bq==/{package}-Hq1w==/lib/arm64/libnative.so "
+        "(BuildId: 4f0c2b1a9e8d7c6b)"),
+        ("      #01 pc 00000000000f3e10  /system/lib64/libhwui.so "
+        "(android::uirenderer::renderthread::RenderThread::threadLoop()+360) (BuildId: 9a1b2c3d4e5f6a7b)"),
+        ("      #02 pc 00000000000e5f64  /apex/com.android.runtime/lib64/bionic/libc.so "
+        "(__pthread_start(void*)+204) (BuildId: 1c2d3e4f5a6b7c8d)"),
     )
     at = time + timedelta(milliseconds=180)
     return [libc, *(LogEntry("crash", at, crash_dump, crash_dump, "F", "DEBUG", line) for line in report)]

@@ -69,7 +69,12 @@ async def serve_ios(
     async with listener, anyio.create_task_group() as tg:
         tg.start_soon(listener.serve, usbmuxd.handle)
         try:
-            plug = lambda plugged: usbmuxd.attach(device) if plugged else usbmuxd.detach(DEVICE_ID)
+            def plug(plugged: bool) -> None:
+                if plugged:
+                    usbmuxd.attach(device)
+                else:
+                    usbmuxd.detach(DEVICE_ID)
+
             yield IosHandle(f"127.0.0.1:{port}", device_profile, recorder, plug)
         finally:
             tg.cancel_scope.cancel()

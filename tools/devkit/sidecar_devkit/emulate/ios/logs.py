@@ -10,8 +10,8 @@ from sidecar_devkit.emulate.ios.profile import CrashFile
 
 SYSLOG = (
     "May  2 09:30:15 iPhone kernel[0] <Notice>: AppleKeyStore:Sending lock change 0 for handle 0",
-    "May  2 09:30:15 iPhone SpringBoard(FrontBoard)[58] <Notice>: [application<com.apple.mobilesafari>] "
-    "Foreground",
+    ("May  2 09:30:15 iPhone SpringBoard(FrontBoard)[58] <Notice>: [application<com.apple.mobilesafari>] "
+    "Foreground"),
     "May  2 09:30:16 iPhone locationd[77] <Notice>: {\"msg\":\"client authorization\", \"status\":\"authorized\"}",
     "May  2 09:30:17 iPhone wifid(WiFiPolicy)[45] <Error>: WiFiLQAMgr: link quality 72",
     "May  2 09:30:18 iPhone ReportCrash[1391] <Notice>: Saved type '309(MobileSafari)' report",
