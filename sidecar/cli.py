@@ -49,7 +49,8 @@ def _add_server_options(parser: argparse.ArgumentParser) -> None:
 
 def _serve(args: argparse.Namespace, extra_methods: MethodTable | None) -> None:
     from .methods import default_table
-    from .server.run import exit_now, serve
+    from .process import exit_now
+    from .server.run import serve
     from .server.session import ServerConfig
 
     config = ServerConfig(args.framing, args.max_frame_bytes, args.max_inflight, args.max_queue)

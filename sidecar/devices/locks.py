@@ -11,12 +11,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
 
 import anyio
-
-if TYPE_CHECKING:
-    from ..server.server import Server
 
 
 class _DeviceLock:
@@ -28,11 +24,10 @@ class _DeviceLock:
 
 
 class DeviceLocks:
-    def __init__(self, server: Server) -> None:
-        self._locks: dict[tuple[str, str], _DeviceLock] = {}
+    """A plain object (it holds no resources): the server keeps one for the process's lifetime."""
 
-    async def run(self) -> None:
-        await anyio.sleep_forever()  # holds no resources; exists for the process's lifetime
+    def __init__(self) -> None:
+        self._locks: dict[tuple[str, str], _DeviceLock] = {}
 
     @asynccontextmanager
     async def lock(self, platform: str, device_id: str) -> AsyncIterator[None]:

@@ -38,7 +38,7 @@ from .types import DownloadJob, DownloadListResult, DownloadStartParams, JobStat
 from .urls import Target, check_resolved
 
 if TYPE_CHECKING:
-    from ..server.server import Server
+    from ..server.services import ServiceHost
 
 log = logging.getLogger(__name__)
 
@@ -153,10 +153,10 @@ class _Job:
 
 
 class DownloadJobs:
-    def __init__(self, server: Server) -> None:
-        self._server = server
-        self._hub = server.progress  # jobs report on their own token long after their request ended
-        self._launcher = server.service(Launcher)  # warming up from the first download method on
+    def __init__(self, host: ServiceHost) -> None:
+        self._host = host
+        self._hub = host.progress  # jobs report on their own token long after their request ended
+        self._launcher = host.service(Launcher)  # warming up from the first download method on
         self._jobs: dict[str, _Job] = {}
         self._queue: deque[_Job] = deque()
         self._changed = anyio.Event()
@@ -173,7 +173,7 @@ class DownloadJobs:
             raise RpcError("invalid_params", f"resume_key {params.resume_key!r} belongs to a download that has not ended", "Give each download its own key.")
         if params.progress_token is not None and self._hub is not None:
             self._hub.claim(params.progress_token, "another download")  # or a request: held until the job's end
-        job = _Job(params, target, policy, output_dir, template, self._server.session.host_config.ffmpeg_location)
+        job = _Job(params, target, policy, output_dir, template, self._host.session.host_config.ffmpeg_location)
         self._jobs[job.job_id] = job
         self._queue.append(job)
         self._changed.set()
@@ -182,7 +182,7 @@ class DownloadJobs:
     def listing(self) -> DownloadListResult:
         """The jobs, oldest first, as many as fit in one frame: every unfinished one first (oldest
         first), then the most recent ended ones; ``omitted`` counts the rest."""
-        budget = self._server.session.config.max_frame_bytes - LIST_ENVELOPE_RESERVE
+        budget = self._host.session.config.max_frame_bytes - LIST_ENVELOPE_RESERVE
         jobs = list(self._jobs.values())
         ranked = [job for job in jobs if not job.ended] + [job for job in reversed(jobs) if job.ended]
         fitting: dict[str, DownloadJob] = {}
@@ -235,13 +235,12 @@ class DownloadJobs:
             tg.start_soon(self._run_job, job, name=f"download {job.job_id}")
 
     def _limit(self) -> int:
-        active = self._server.session.active
+        active = self._host.session.active
         return active.policy.max_concurrent_downloads if active else 1
 
     async def _cancel_at_shutdown(self) -> None:
         # Jobs must end at `shutdown` too (nobody will collect them), not only at process exit.
-        assert self._server.shutting_down is not None
-        await self._server.shutting_down.wait()
+        await self._host.shutting_down.wait()
         for job in list(self._jobs.values()):
             self._cancel(job)
 

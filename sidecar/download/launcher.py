@@ -39,7 +39,7 @@ from .child import Worker, kill_group, own_group
 from .messages import WorkerRequest, current_log_level
 
 if TYPE_CHECKING:
-    from ..server.server import Server
+    from ..server.services import ServiceHost
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +67,8 @@ def warm_argv(module: str, ffmpeg: str | None) -> list[str]:
 class Launcher:
     """The service that starts workers (one per sidecar process)."""
 
-    def __init__(self, server: Server) -> None:
-        self._way = _way(mode(), server.session.host_config.ffmpeg_location)
+    def __init__(self, host: ServiceHost) -> None:
+        self._way = _way(mode(), host.session.host_config.ffmpeg_location)
 
     @classmethod
     def standalone(cls, way: Mode, ffmpeg: str | None = None) -> Launcher:

@@ -15,7 +15,6 @@ from typing import Any
 import msgspec
 
 from ..backends import load
-from ..devices.locks import DeviceLocks
 from ..devices.redact import redact
 from ..devices.types import (
     DeviceRef,
@@ -43,7 +42,7 @@ async def devices_list(ctx: RequestContext, params: DevicesListParams) -> Device
     """Connected devices with the hints that reach them: Android through the adb server (else USB), the Android TCP endpoints given, iOS through usbmuxd."""
     from ..devices.discovery import list_devices
 
-    devices, warnings = await list_devices(params, ctx.server.session.host_config, _usb_lock(ctx))
+    devices, warnings = await list_devices(params, ctx.session.host_config, _usb_lock(ctx))
     return DevicesListResult(devices, warnings)  # device ids address devices, so they are never redacted
 
 
@@ -55,12 +54,12 @@ async def devices_watch(ctx: RequestContext, params: DevicesWatchParams) -> Devi
     def report(current: DevicesWatchReport) -> None:
         ctx.report(message=f"{len(current.devices)} devices", detail=msgspec.to_builtins(current))
 
-    await watch(params, ctx.server.session.host_config, _usb_lock(ctx), report)
+    await watch(params, ctx.session.host_config, _usb_lock(ctx), report)
 
 
 def _usb_lock(ctx: RequestContext) -> Callable[[str], AbstractAsyncContextManager[None]]:
     """Listing opens a directly attached Android device, as inspection does: one at a time per device."""
-    locks = ctx.server.service(DeviceLocks)
+    locks = ctx.control.device_locks
     return lambda serial: locks.lock("android", serial)
 
 
@@ -101,7 +100,8 @@ async def logs_collect(ctx: RequestContext, params: LogsCollectParams) -> LogsCo
 
 async def _inspect(ctx: RequestContext, ref: DeviceRef, depth: str) -> tuple[Any, list[Warning]]:
     async with _device(ctx, ref) as device:
-        return await (device.basic if depth == "basic" else device.deep)(_reporter(ctx))
+        found: tuple[Any, list[Warning]] = await (device.basic if depth == "basic" else device.deep)(_reporter(ctx))
+        return found
 
 
 @asynccontextmanager
@@ -109,8 +109,8 @@ async def _device(ctx: RequestContext, ref: DeviceRef) -> AsyncIterator[Any]:
     """The platform backend's connected device, holding that device's lock."""
     load(_CLIENTS[ref.platform])
     backend = importlib.import_module(f"sidecar.devices.{ref.platform}.backend")
-    async with ctx.server.service(DeviceLocks).lock(ref.platform, ref.device_id):
-        async with backend.connect(ref, ctx.server.session.host_config) as device:
+    async with ctx.control.device_locks.lock(ref.platform, ref.device_id):
+        async with backend.connect(ref, ctx.session.host_config) as device:
             yield device
 
 

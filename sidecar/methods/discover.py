@@ -15,4 +15,4 @@ def discover(ctx: RequestContext, params: NoParams) -> dict[str, Any]:
     """The OpenRPC document describing every method, type and error of this server."""
     from ..schema.openrpc import openrpc_document  # schema generation is only needed here (and cached there)
 
-    return openrpc_document(ctx.server.table)
+    return openrpc_document(ctx.control.table)

@@ -39,7 +39,7 @@ async def probe(ctx: RequestContext, params: DownloadProbeParams) -> DownloadPro
     from ..download.probe import run_probe
 
     _require_yt_dlp()
-    launcher = ctx.server.service(Launcher)  # warming up while the name is checked
+    launcher = ctx.control.service(Launcher)  # warming up while the name is checked
     policy = ctx.policy
     target = urls.parse_target(params.url)
     urls.check_literal(target, policy.allow_private_networks)
@@ -59,7 +59,7 @@ def start(ctx: RequestContext, params: DownloadStartParams) -> DownloadStartResu
     urls.check_literal(target, policy.allow_private_networks)
     output_dir = policy.path_in("downloads", params.output_dir)
     template = paths.check_template(params.filename_template or paths.DEFAULT_TEMPLATE)
-    job = ctx.server.service(DownloadJobs).submit(params, target, policy, output_dir, template)
+    job = ctx.control.service(DownloadJobs).submit(params, target, policy, output_dir, template)
     return DownloadStartResult(job.job_id, job.status)
 
 
@@ -68,7 +68,7 @@ async def cancel(ctx: RequestContext, params: DownloadCancelParams) -> DownloadJ
     """Cancel a queued or running download; answers once it has stopped and its partial files are gone."""
     from ..download.jobs import DownloadJobs
 
-    return await ctx.server.service(DownloadJobs).cancel(params.job_id)
+    return await ctx.control.service(DownloadJobs).cancel(params.job_id)
 
 
 @table.method("download/list", requires=("download.fetch",))
@@ -76,7 +76,7 @@ def list_(ctx: RequestContext, params: NoParams) -> DownloadListResult:
     """The downloads of this sidecar process: queued, active and ended, oldest first, as many as fit in one frame."""
     from ..download.jobs import DownloadJobs
 
-    return ctx.server.service(DownloadJobs).listing()
+    return ctx.control.service(DownloadJobs).listing()
 
 
 def _require_yt_dlp() -> None:

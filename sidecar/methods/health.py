@@ -47,15 +47,15 @@ _PYTHON = PythonInfo(
 @table.method("health", requires=(), before_init=True, after_shutdown=True)
 def health(ctx: RequestContext, params: NoParams) -> HealthResult:
     """Report liveness, version, uptime, load and which backends are installed."""
-    session = ctx.server.session
+    session = ctx.session
     return HealthResult(
         status="ok",
         version=__version__,
         uptime_ms=session.uptime_ms,
         pid=os.getpid(),
         python=_PYTHON,
-        initialized=session.initialized,
-        inflight=ctx.server.dispatcher.inflight,
+        initialized=ctx.control.initialized,
+        inflight=ctx.control.inflight,
         policy_digest=session.active.digest if session.active else None,
         backends=availability(),
     )

@@ -78,8 +78,8 @@ class CancelParams(msgspec.Struct, frozen=True):
 @table.method("initialize", requires=(), before_init=True)
 def initialize(ctx: RequestContext, params: InitializeParams) -> InitializeResult:
     """Start the session: check the protocol version, take the host's policy, list the methods."""
-    session = ctx.server.session
-    if session.initialized:
+    session = ctx.session
+    if ctx.control.initialized:
         raise RpcError("already_initialized", "initialize was already called", "Start a new sidecar to begin a new session.")
     if params.protocol_version != PROTOCOL_VERSION:
         raise RpcError(
@@ -89,17 +89,17 @@ def initialize(ctx: RequestContext, params: InitializeParams) -> InitializeResul
         )
     if params.log_level is not None:
         logs.set_level(params.log_level)
-    session.active = ActivePolicy.of(params.policy)
+    active = session.active = ActivePolicy.of(params.policy)
     session.host_pid = params.host_pid
     session.host_config = params.config
-    session.initialized = True
+    ctx.control.begin_session()
     log.info("initialized by %s %s (pid %d)", params.client.name, params.client.version, params.host_pid)
     config = session.config
     return InitializeResult(
         server=ServerInfo(SERVER_NAME, __version__),
         protocol_version=PROTOCOL_VERSION,
-        methods=[MethodInfo(spec.name, sorted(spec.requires), spec.is_notification) for spec in ctx.server.table],
-        policy_digest=session.active.digest,
+        methods=[MethodInfo(spec.name, sorted(spec.requires), spec.is_notification) for spec in ctx.control.table],
+        policy_digest=active.digest,
         limits=Limits(config.max_frame_bytes, config.max_inflight, config.max_queue),
     )
 
@@ -108,7 +108,7 @@ def initialize(ctx: RequestContext, params: InitializeParams) -> InitializeResul
 def policy_update(ctx: RequestContext, params: PolicyUpdateParams) -> PolicyUpdateResult:
     """Replace the policy mirror, atomically; calls already running keep the policy they started with."""
     active = ActivePolicy.of(params.policy)
-    ctx.server.session.active = active
+    ctx.session.active = active
     log.info("policy replaced (digest %s)", active.digest)
     return PolicyUpdateResult(active.digest)
 
@@ -116,17 +116,16 @@ def policy_update(ctx: RequestContext, params: PolicyUpdateParams) -> PolicyUpda
 @table.method("shutdown", requires=(), control=True)
 async def shutdown(ctx: RequestContext, params: NoParams) -> None:
     """Stop accepting work, cancel what is in flight (each answered with -32800), then answer."""
-    ctx.server.begin_shutdown()
-    await ctx.server.dispatcher.cancel_all()
+    await ctx.control.shut_down()
 
 
 @table.method("exit", requires=(), before_init=True, after_shutdown=True, notification=True)
 def exit_(ctx: RequestContext, params: NoParams) -> None:
     """End the process: exit code 0 after shutdown, 1 without it."""
-    ctx.server.request_stop("exit notification", 0 if ctx.server.session.shutdown_requested else 1)
+    ctx.control.exit()
 
 
 @table.method("$/cancelRequest", requires=(), before_init=True, after_shutdown=True, notification=True)
 def cancel_request(ctx: RequestContext, params: CancelParams) -> None:
     """Cancel a queued or running request; it is answered with -32800. Unknown ids are ignored."""
-    ctx.server.dispatcher.cancel(params.id)
+    ctx.control.cancel(params.id)

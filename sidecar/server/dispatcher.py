@@ -14,22 +14,22 @@ reader, so it gets through however saturated the server is.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import anyio
 import msgspec
 
 from ..protocol import jsonrpc
+from ..protocol.batch import Reply
 from ..protocol.errors import RpcError
 from ..protocol.framing import BadHeader, FrameTooLarge
 from ..protocol.jsonrpc import Call, Notify, RequestId
-from .context import RequestContext
+from ..protocol.lifecycle import Lifecycle
+from .context import Control, RequestContext
 from .progress import ProgressHub, ProgressToken
-from .table import MethodSpec, MethodTable
-from .transport import FrameWriter
-
-if TYPE_CHECKING:
-    from .server import Server
+from .session import ServerConfig
+from .table import MethodSpec
 
 log = logging.getLogger(__name__)
 
@@ -37,52 +37,12 @@ log = logging.getLogger(__name__)
 class _Running:
     """An accepted async request: its cancel scope and progress token."""
 
-    __slots__ = ("scope", "token", "control")
+    __slots__ = ("control", "scope", "token")
 
     def __init__(self, token: ProgressToken | None, control: bool) -> None:
         self.scope = anyio.CancelScope()
         self.token = token
         self.control = control
-
-
-class _Reply:
-    """Where the responses of one frame go: straight out, into its batch array, or nowhere (notifications)."""
-
-    __slots__ = ("_dispatcher", "_batch", "_pending", "_sealed", "_discard")
-
-    def __init__(self, dispatcher: Dispatcher, batch: bool, discard: bool = False) -> None:
-        self._dispatcher = dispatcher
-        self._batch: list[tuple[RequestId, bytes]] | None = [] if batch else None
-        self._pending = 0  # batch members still to answer
-        self._sealed = False  # every member of the batch has been dispatched
-        self._discard = discard
-
-    @property
-    def discards(self) -> bool:
-        return self._discard
-
-    def expect(self) -> None:
-        self._pending += 1
-
-    def deliver(self, request_id: RequestId, payload: bytes) -> None:
-        if self._discard:
-            return
-        if self._batch is None:
-            self._dispatcher.send_response(request_id, payload)
-            return
-        self._batch.append((request_id, payload))
-        self._pending -= 1
-        self._flush_if_complete()
-
-    def seal(self) -> None:
-        self._sealed = True
-        self._flush_if_complete()
-
-    def _flush_if_complete(self) -> None:
-        # An all-notification batch has no members to answer, and gets no reply at all.
-        if self._sealed and self._pending == 0 and self._batch:
-            self._dispatcher.send_batch(self._batch)
-            self._batch = []
 
 
 def _key(request_id: RequestId) -> tuple[type, Any] | object:
@@ -91,14 +51,23 @@ def _key(request_id: RequestId) -> tuple[type, Any] | object:
 
 
 class Dispatcher:
-    def __init__(self, server: Server, table: MethodTable, writer: FrameWriter, hub: ProgressHub, task_group: anyio.abc.TaskGroup) -> None:
-        self._server = server
-        self._session = server.session
-        self._table = table
-        self._writer = writer
+    def __init__(
+        self,
+        control: Control,
+        lifecycle: Lifecycle,
+        config: ServerConfig,
+        send: Callable[[bytes], None],
+        wait_uncongested: Callable[[], Awaitable[None]],
+        hub: ProgressHub,
+        task_group: anyio.abc.TaskGroup,
+    ) -> None:
+        self._control = control  # what handlers get, in their RequestContext
+        self._lifecycle = lifecycle
+        self._table = control.table
+        self._send = send
+        self._wait_uncongested = wait_uncongested
         self._hub = hub
         self._tg = task_group
-        config = server.session.config
         self._max_frame = config.max_frame_bytes
         self._max_accepted = config.max_inflight + config.max_queue
         self._limiter = anyio.CapacityLimiter(config.max_inflight)
@@ -117,7 +86,7 @@ class Dispatcher:
 
     def _handle_frame(self, payload: bytes) -> None:
         parsed = jsonrpc.parse(payload, self._max_accepted)
-        reply = _Reply(self, parsed.batch)
+        reply = Reply(self.send_response, self.send_batch, parsed.batch)
         for message in parsed.messages:
             if isinstance(message, Call):
                 reply.expect()
@@ -161,16 +130,15 @@ class Dispatcher:
 
     # ---- calls
 
-    def _handle_call(self, call: Call, reply: _Reply) -> None:
+    def _handle_call(self, call: Call, reply: Reply) -> None:
         try:
             spec = self._admit(call.method)
             params = self._decode_params(spec, call.params)
-        except RpcError as error:
-            reply.deliver(call.id, jsonrpc.encode_error(call.id, error))
+        except RpcError as refused:
+            reply.deliver(call.id, jsonrpc.encode_error(call.id, refused))
             return
         if spec.is_notification and not reply.discards:
-            error = RpcError("invalid_request", f"{spec.name} is a notification", "Send it without an id.")
-            reply.deliver(call.id, jsonrpc.encode_error(call.id, error))
+            reply.deliver(call.id, jsonrpc.encode_error(call.id, RpcError("invalid_request", f"{spec.name} is a notification", "Send it without an id.")))
             return
         if not spec.is_async:
             reply.deliver(call.id, self._run_inline(spec, call.id, params))
@@ -187,19 +155,18 @@ class Dispatcher:
 
     def _handle_notification(self, note: Notify) -> None:
         # Requests sent as notifications still run; the spec forbids only the reply.
-        self._handle_call(Call(None, note.method, note.params), _Reply(self, batch=False, discard=True))
+        self._handle_call(Call(None, note.method, note.params), Reply(self.send_response, self.send_batch, batch=False, discard=True))
 
     def _admit(self, method: str) -> MethodSpec:
         spec = self._table.get(method)
         if spec is None:
             raise RpcError("method_not_found", f"no method named {method!r}", "Call rpc.discover for the list of methods.")
-        session = self._session
-        if not session.initialized and not spec.before_init:
-            raise RpcError("not_initialized", f"{method} needs initialize first", "Send initialize with the host's policy first.")
-        if session.shutdown_requested and not spec.after_shutdown:
-            raise RpcError("shutting_down", f"{method} refused: the sidecar is shutting down", "Start a new sidecar.")
+        refusal = self._lifecycle.admit(method, spec.before_init, spec.after_shutdown)
+        if refusal is not None:
+            raise refusal
         if spec.requires:
-            granted = session.active.policy.capabilities if session.active else frozenset()
+            active = self._control.session.active
+            granted = active.policy.capabilities if active else frozenset()
             missing = spec.requires - granted
             if missing:
                 raise RpcError(
@@ -236,7 +203,7 @@ class Dispatcher:
         return None
 
     def _run_inline(self, spec: MethodSpec, request_id: RequestId, params: Any) -> bytes:
-        ctx = RequestContext(self._server, request_id, None, self._hub)
+        ctx = RequestContext(self._control, request_id, None, self._hub)
         try:
             return jsonrpc.encode_result(request_id, spec.handler(ctx, params))
         except RpcError as error:
@@ -244,8 +211,8 @@ class Dispatcher:
         except Exception:
             return jsonrpc.encode_error(request_id, _internal(spec.name))
 
-    async def _run_task(self, spec: MethodSpec, request_id: RequestId, params: Any, key: Any, running: _Running, reply: _Reply) -> None:
-        ctx = RequestContext(self._server, request_id, running.token, self._hub)
+    async def _run_task(self, spec: MethodSpec, request_id: RequestId, params: Any, key: Any, running: _Running, reply: Reply) -> None:
+        ctx = RequestContext(self._control, request_id, running.token, self._hub)
         outcome: bytes | None = None
         with running.scope:
             async with _Slot(self._limiter, bypass=running.control):
@@ -261,7 +228,7 @@ class Dispatcher:
         self._finished.set()
         self._finished = anyio.Event()
         reply.deliver(request_id, outcome)
-        await self._writer.wait_uncongested()
+        await self._wait_uncongested()
 
     async def _call_async(self, spec: MethodSpec, ctx: RequestContext, params: Any) -> bytes:
         try:
@@ -276,7 +243,7 @@ class Dispatcher:
     def send_response(self, request_id: RequestId, payload: bytes) -> None:
         if len(payload) > self._max_frame:
             payload = jsonrpc.encode_error(request_id, _too_large(len(payload), self._max_frame))
-        self._writer.send_nowait(payload)
+        self._send(payload)
 
     def send_batch(self, parts: list[tuple[RequestId, bytes]]) -> None:
         """The batch's answers in one frame; over the limit, an error per member; if even that is
@@ -287,13 +254,13 @@ class Dispatcher:
             payload = jsonrpc.encode_batch([jsonrpc.encode_error(request_id, error) for request_id, _ in parts])
             if len(payload) > self._max_frame:
                 payload = jsonrpc.encode_error(None, error)
-        self._writer.send_nowait(payload)
+        self._send(payload)
 
 
 class _Slot:
     """A slot of the in-flight limiter, or none for control methods (which must never queue)."""
 
-    __slots__ = ("_limiter", "_bypass")
+    __slots__ = ("_bypass", "_limiter")
 
     def __init__(self, limiter: anyio.CapacityLimiter, bypass: bool) -> None:
         self._limiter = limiter

@@ -1,4 +1,6 @@
-"""What one sidecar process knows about its host: lifecycle phase, client, and the policy mirror."""
+"""What one sidecar process knows about its host: its limits, its pid, its config and the policy mirror.
+
+The lifecycle phase is not here: it is the state table of ``sidecar.protocol.lifecycle``."""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ import msgspec
 from ..devices.types import AdbServerSocket
 from ..policy import AbsolutePath, Policy, digest
 from ..protocol.framing import DEFAULT_MAX_FRAME_BYTES, FramingName
-
 
 
 class ServerConfig(msgspec.Struct, frozen=True):
@@ -49,8 +50,6 @@ class Session:
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
         self.started_at = time.monotonic()
-        self.initialized = False
-        self.shutdown_requested = False
         self.host_pid: int | None = None
         self.active: ActivePolicy | None = None
         self.host_config = HostConfig()

@@ -36,7 +36,7 @@ class MethodSpec:
     handler: Callable[..., Any]
     params_type: type
     result_type: type | None  # None for notifications
-    requires: frozenset[str]
+    requires: frozenset[Capability]
     before_init: bool  # callable before ``initialize``
     after_shutdown: bool  # callable after ``shutdown``
     control: bool  # lifecycle control: never queued, never refused as busy

@@ -16,7 +16,7 @@ def kept(locks: DeviceLocks) -> int:
 
 def test_no_lock_is_kept_for_any_of_many_devices_once_their_operations_end() -> None:
     async def main() -> None:
-        locks = DeviceLocks(None)  # type: ignore[arg-type]
+        locks = DeviceLocks()
         for index in range(10_000):
             async with locks.lock("android", f"made-up-{index}"):
                 assert kept(locks) == 1
@@ -27,7 +27,7 @@ def test_no_lock_is_kept_for_any_of_many_devices_once_their_operations_end() -> 
 
 def test_a_waiter_keeps_the_lock_when_the_holder_leaves_and_gets_it_next() -> None:
     async def main() -> None:
-        locks = DeviceLocks(None)  # type: ignore[arg-type]
+        locks = DeviceLocks()
         order: list[str] = []
         holding = anyio.Event()
 
@@ -56,7 +56,7 @@ operations = st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0,
 @given(operations)
 def test_any_mix_of_operations_and_cancellations_has_one_holder_per_device_and_leaves_nothing(ops) -> None:
     async def main() -> None:
-        locks = DeviceLocks(None)  # type: ignore[arg-type]
+        locks = DeviceLocks()
         holders: dict[str, int] = {}
 
         async def operate(device: str, turns: int, scope: anyio.CancelScope) -> None:
