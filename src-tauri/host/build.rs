@@ -7,8 +7,9 @@
 //!
 //! Outputs, in `OUT_DIR`:
 //! * `types.rs`: every type under `$defs` of `sidecar.schema.json` (typify);
-//! * `methods.rs`: one `async fn` on `Client` per method of `openrpc.json`, and `METHODS`,
-//!   the method table (name, capabilities, notification) that the host's policy gate uses.
+//! * `methods.rs`: one `async fn` on `Client` per method of `openrpc.json`;
+//! * `method_table.rs`: `METHODS`, the method table (name, capabilities, notification) that the
+//!   host's policy gate uses.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -50,19 +51,21 @@ fn main() -> BuildResult<()> {
     }
     space.add_ref_types(definitions).map_err(|e| format!("typify rejected {}: {e}", types_path.display()))?;
 
-    let methods = methods_source(&mut space, &openrpc, defs, &openrpc_path)?;
+    let (methods, table) = methods_source(&mut space, &openrpc, defs, &openrpc_path)?;
     write_rust(&out_dir.join("types.rs"), space.to_stream().to_string())?;
     write_rust(&out_dir.join("methods.rs"), methods)?;
+    write_rust(&out_dir.join("method_table.rs"), table)?;
     Ok(())
 }
 
-/// The `impl Client` block with one typed fn per method, and the `METHODS` table.
+/// The `impl Client` block with one typed fn per method, and the `METHODS` table (two files: the
+/// table is data the policy gate reads, below the client).
 fn methods_source(
     space: &mut TypeSpace,
     openrpc: &Value,
     defs: &Map<String, Value>,
     path: &Path,
-) -> BuildResult<String> {
+) -> BuildResult<(String, String)> {
     let methods = openrpc
         .get("methods")
         .and_then(Value::as_array)
@@ -135,12 +138,16 @@ fn methods_source(
             .map_err(|e| e.to_string())?;
         }
     }
-    Ok(format!(
-        "/// The protocol version this host speaks: `info.x-protocol-version` of `schemas/openrpc.json`.\n\
-         pub const PROTOCOL_VERSION: i64 = {protocol_version};\n\
-         impl Client {{ {fns} }}\n\
-         /// Every method of `schemas/openrpc.json`: what it is called and which capabilities it needs.\n\
-         pub static METHODS: &[MethodSpec] = &[{table}];\n"
+    Ok((
+        format!(
+            "/// The protocol version this host speaks: `info.x-protocol-version` of `schemas/openrpc.json`.\n\
+             pub const PROTOCOL_VERSION: i64 = {protocol_version};\n\
+             impl Client {{ {fns} }}\n"
+        ),
+        format!(
+            "/// Every method of `schemas/openrpc.json`: what it is called and which capabilities it needs.\n\
+             pub static METHODS: &[MethodSpec] = &[{table}];\n"
+        ),
     ))
 }
 

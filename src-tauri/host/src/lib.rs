@@ -14,7 +14,7 @@
 //! * [`client`]: correlation by id, timeouts, cancellation, progress streams (bounded:
 //!   [`progress`]), and the end of the connection;
 //!   [`methods`]: one typed `async fn` per protocol method (generated);
-//! * [`policy`]: the authority, checking each call before it is sent;
+//! * [`policy`]: the authority, checking each call before it is sent against [`method_table`];
 //!   [`digest`]: the policy digest, byte for byte as the sidecar computes it;
 //! * [`handshake`]: `initialize` and the digest check;
 //! * [`supervisor`]: health checks, restarts with backoff, graceful and forced stops, every
@@ -38,6 +38,7 @@ mod job;
 pub mod jobs;
 pub mod jsonrpc;
 pub mod locate;
+pub mod method_table;
 pub mod methods;
 pub mod policy;
 pub mod progress;

@@ -2,21 +2,14 @@
 //!
 //! The host decides; the sidecar holds a mirror of the same policy and checks again (the
 //! second line). The capabilities a method needs come from the method table that `build.rs`
-//! generates from `schemas/openrpc.json` (`x-capabilities`), so a method the table does not
-//! know is refused too.
+//! generates from `schemas/openrpc.json` (`x-capabilities`, [`crate::method_table`]), so a
+//! method the table does not know is refused too.
 
 use std::sync::{PoisonError, RwLock};
 
-use crate::methods::METHODS;
+pub use crate::method_table::MethodSpec;
+use crate::method_table::METHODS;
 use crate::types::Policy;
-
-/// One method: its name, the capabilities a call needs, and whether it is a notification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MethodSpec {
-    pub name: &'static str,
-    pub capabilities: &'static [&'static str],
-    pub notification: bool,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {

@@ -108,7 +108,7 @@ fn create(path: &Path) -> io::Result<SigningKey> {
     text.fill(0);
     written?;
     if let Some(parent) = path.parent() {
-        super::log::sync_dir(parent)?;
+        super::durable::sync_dir(parent)?;
     }
     tracing::info!(path = %path.display(), public_key = hex::encode(signing.verifying_key().as_bytes()), "evidence signing key created");
     Ok(signing)

@@ -22,6 +22,7 @@ use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::canonical::sha256_hex;
+use super::durable::sync_dir;
 use super::key::{InstallationKey, checkpoint_message};
 use super::line::{GENESIS, Parsed, Sealed, parse, seal};
 use super::verify::{self, Failure, Verified};
@@ -347,19 +348,6 @@ fn lock(file: File, path: &Path) -> Result<Locked, EvidenceError> {
 #[cfg(not(unix))]
 fn lock(file: File, _path: &Path) -> Result<Locked, EvidenceError> {
     Ok(file) // no advisory lock here: one app instance per log is assumed
-}
-
-/// Make a new file's name durable: fsync the folder that holds it.
-pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        File::open(dir)?.sync_all()
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = dir;
-        Ok(())
-    }
 }
 
 /// What the end of an existing log holds.

@@ -15,12 +15,14 @@
 //!
 //! * [`canonical`]: the encoding; [`line`]: one entry as one line, sealed and parsed;
 //! * [`log`]: the file (append, fsync, reopen after a crash, lock); [`key`]: the installation key;
+//!   [`durable`]: the folder fsync both need;
 //! * [`recorder`]: the hook a [`crate::Client`] calls (`ClientConfig::evidence`), with
 //!   [`redact`], [`summary`] and [`artifact`] deciding what a call's entry holds;
 //! * [`verify`]: the verifier behind `sidecar-host evidence verify`.
 
 pub mod artifact;
 pub mod canonical;
+mod durable;
 pub mod key;
 pub mod line;
 pub mod log;
