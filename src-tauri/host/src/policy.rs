@@ -7,8 +7,8 @@
 
 use std::sync::{PoisonError, RwLock};
 
-pub use crate::method_table::MethodSpec;
 use crate::method_table::METHODS;
+pub use crate::method_table::MethodSpec;
 use crate::types::Policy;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
