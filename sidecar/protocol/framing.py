@@ -14,8 +14,10 @@ once and its body is discarded as it streams past, so the stream stays in sync.
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, NamedTuple, Protocol
 
 FramingName = Literal["length", "lsp"]
 
@@ -26,9 +28,8 @@ MAX_LENGTH_PREFIX = 2**32 - 1
 MAX_LSP_HEADER_BYTES = 8 * 1024
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """One complete payload."""
+class Frame(NamedTuple):
+    """One complete payload (a tuple: one is made per message, and a tuple is the cheapest to make)."""
 
     payload: bytes
 
@@ -64,12 +65,20 @@ class Decoder(Protocol):
     def eof(self) -> Truncated | None: ...
 
 
+_read_length = struct.Struct(">I").unpack_from
+
+
 class LengthPrefixedDecoder:
-    """Decodes ``u32 big-endian length || payload`` frames."""
+    """Decodes ``u32 big-endian length || payload`` frames.
+
+    The frames a read holds whole are cut straight from it; only an unfinished frame is
+    buffered, and it is not looked at again until the bytes it needs have arrived.
+    """
 
     def __init__(self, max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES) -> None:
         self._max = max_frame_bytes
         self._buf = bytearray()
+        self._need = LENGTH_HEADER_BYTES  # bytes the buffered frame needs before it can be cut
         self._skip = 0  # bytes of an oversized body still to discard
 
     def feed(self, data: bytes) -> list[Event]:
@@ -77,26 +86,29 @@ class LengthPrefixedDecoder:
             dropped = min(self._skip, len(data))
             self._skip -= dropped
             data = data[dropped:]
-        self._buf += data
+        if self._buf:
+            self._buf += data
+            if len(self._buf) < self._need:
+                return []
+            data = bytes(self._buf)
+            self._buf.clear()
         events: list[Event] = []
-        pos = 0
-        buf = self._buf
-        while len(buf) - pos >= LENGTH_HEADER_BYTES:
-            size = int.from_bytes(buf[pos : pos + LENGTH_HEADER_BYTES], "big")
+        pos, end = 0, len(data)
+        while end - pos >= LENGTH_HEADER_BYTES:
+            (size,) = _read_length(data, pos)
             body = pos + LENGTH_HEADER_BYTES
             if size > self._max:
                 events.append(FrameTooLarge(size, self._max))
-                available = len(buf) - body
-                pos = body + min(size, available)
-                self._skip = max(0, size - available)
+                pos = body + min(size, end - body)
+                self._skip = size - (pos - body)
                 continue
-            if len(buf) - body < size:
+            if end - body < size:
                 break
-            with memoryview(buf) as view:
-                events.append(Frame(bytes(view[body : body + size])))
             pos = body + size
-        if pos:
-            del buf[:pos]
+            events.append(Frame(data[body:pos]))
+        if pos < end:
+            self._buf += memoryview(data)[pos:]
+            self._need = LENGTH_HEADER_BYTES if end - pos < LENGTH_HEADER_BYTES else LENGTH_HEADER_BYTES + _read_length(data, pos)[0]
         return events
 
     def eof(self) -> Truncated | None:
@@ -193,6 +205,6 @@ def make_decoder(framing: FramingName, max_frame_bytes: int) -> Decoder:
     return LengthPrefixedDecoder(max_frame_bytes)
 
 
-def header_encoder(framing: FramingName):
+def header_encoder(framing: FramingName) -> Callable[[int], bytes]:
     """The function that makes the header to put before a payload of a given size."""
     return lsp_header if framing == "lsp" else length_header

@@ -150,6 +150,7 @@ class Serving:
                     log.warning("input ended inside a frame (%d bytes buffered)", truncated.buffered)
                 self.stop("end of input")
                 return
+            writer.hold()  # the replies to one read go out together: a write per read, not per reply
             for event in decoder.feed(data):
                 if type(event) is Frame:
                     dispatcher.handle_frame(event.payload)
@@ -159,6 +160,7 @@ class Serving:
                 # not reading our output, stop handling its input, and so stop reading it.
                 if writer.congested:
                     await writer.wait_uncongested()
+            writer.flush()
 
     async def watch_signals(self, signals: Any) -> None:
         async for signum in signals:
