@@ -6,6 +6,9 @@ SIGINT to the group, waits a grace period (which :meth:`Worker.hurry` cuts short
 sidecar itself is stopping), then SIGKILLs the group. Its request channel stays open until
 it is reaped: the worker takes EOF there as the sidecar's death.
 
+A worker is an async context manager: however its block ends (an answer, an error, a
+cancel), it is stopped and reaped before the block's owner goes on.
+
 On Windows there are no POSIX groups: a spawned worker gets a new process group, CTRL_BREAK
 as the interrupt and TerminateProcess as the kill, which does not reach its children.
 """
@@ -18,7 +21,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any, Protocol, cast
+from typing import Any, Protocol, Self, cast
 
 import anyio
 import msgspec
@@ -55,19 +58,23 @@ class Worker:
         self._output = BufferedByteReceiveStream(channel)
         self._release = release  # what is left to free once the worker is reaped
         self._grace: anyio.CancelScope | None = None
+        self._hurried = False
+        self.grace = 0.0  # seconds between the interrupt and the kill when its block ends
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        with anyio.CancelScope(shield=True):  # a cancelled owner still reaps its worker
+            await self.stop(self.grace)
 
     @property
     def pid(self) -> int:
         return self._process.pid
 
     async def send_request(self, request: WorkerRequest) -> None:
-        """The worker's one request; on failure the worker is stopped before the error goes on."""
-        try:
-            await self._channel.send(encode_request(request) + b"\n")
-        except BaseException:
-            with anyio.CancelScope(shield=True):
-                await self.stop(grace=0)
-            raise
+        """The worker's one request."""
+        await self._channel.send(encode_request(request) + b"\n")
 
     async def events(self) -> AsyncGenerator[WorkerEvent, None]:
         """The worker's events until it closes its output."""
@@ -86,7 +93,7 @@ class Worker:
 
     async def stop(self, grace: float) -> None:
         """Interrupt, allow ``grace`` seconds, kill; returns once the worker is reaped."""
-        if self._process.returncode is None and grace > 0:
+        if self._process.returncode is None and grace > 0 and not self._hurried:
             self._signal(interrupt=True)
             with anyio.move_on_after(grace) as self._grace:
                 await self._process.wait()
@@ -97,7 +104,8 @@ class Worker:
         await self._release()
 
     def hurry(self) -> None:
-        """Skip what is left of the grace period: the sidecar is stopping."""
+        """Skip what is left of the grace period, or all of it if the stop has not begun: the sidecar is stopping."""
+        self._hurried = True
         if self._grace is not None:
             self._grace.cancel()
 

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CANCEL_GRACE = 3.0  # download/cancel and shutdown: SIGINT, then SIGKILL after this long
-CLEANUP_BOUND = CANCEL_GRACE + 2.0
+CLEANUP_BOUND = 2.0  # for removing a job's temp files once its worker is gone
 # Jobs waiting for a slot; past this download/start is busy (retryable). A queued job costs a
 # few KiB (the issue measured 45,000 of them at 153 MB), so this bounds the queue to a few MB.
 MAX_QUEUED = 1000
@@ -272,10 +272,8 @@ class DownloadJobs:
                     job.error = error.data
         finally:
             interrupted = not completed and job.interrupted
-            with anyio.CancelScope(shield=True, deadline=anyio.current_time() + CLEANUP_BOUND):
-                if job.worker is not None:
-                    await job.worker.stop(0 if self._stopping else CANCEL_GRACE)
-                if not interrupted:
+            if not interrupted:  # the worker is gone already: it stops with its block in _drive
+                with anyio.CancelScope(shield=True, deadline=anyio.current_time() + CLEANUP_BOUND):
                     await anyio.to_thread.run_sync(remove_tree, job.temp_dir)
             job.status = "failed" if job.error is not None else "finished" if completed else "interrupted" if interrupted else "cancelled"
             log.info("download %s %s%s", job.job_id, job.status, f": {job.error.kind}: {job.error.message}" if job.error else "")
@@ -288,13 +286,15 @@ class DownloadJobs:
     async def _drive(self, job: _Job) -> bool:
         """Run the job's worker to its end; True when it completed."""
         await check_resolved(job.target, job.policy.allow_private_networks)
-        job.worker = await self._launcher.spawn(job.request())
-        log.info("download %s: worker %d for %s", job.job_id, job.worker.pid, job.params.url)
-        async with aclosing(job.worker.events()) as events:
-            async for event in events:
-                if not self._apply(job, event):
-                    return False
-        code = await job.worker.wait()
+        async with self._launcher.spawn(job.request(), grace=CANCEL_GRACE) as job.worker:
+            if self._stopping:
+                job.worker.hurry()  # the sidecar began stopping while this worker started
+            log.info("download %s: worker %d for %s", job.job_id, job.worker.pid, job.params.url)
+            async with aclosing(job.worker.events()) as events:
+                async for event in events:
+                    if not self._apply(job, event):
+                        return False
+            code = await job.worker.wait()
         if job.error is None and code != 0:
             job.error = RpcError("download_failed", f"the download worker ended with exit code {code}", "Retry; the sidecar log has details.", retryable=True).data
         return job.error is None

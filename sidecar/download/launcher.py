@@ -27,6 +27,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Literal, Protocol
 
 import anyio
@@ -89,14 +90,18 @@ class Launcher:
             with anyio.CancelScope(shield=True):
                 await self._way.close()
 
-    async def spawn(self, request: WorkerRequest) -> Worker:
-        """A worker doing ``request``: it has the request, its events are to be read."""
+    @contextlib.asynccontextmanager
+    async def spawn(self, request: WorkerRequest, grace: float = 0) -> AsyncIterator[Worker]:
+        """A worker doing ``request`` for the ``async with`` block: it has the request, its events
+        are to be read. Leaving the block stops it (interrupt, ``grace`` seconds, kill) and reaps it."""
         try:
             worker = await self._way.start()
         except OSError as exc:
             raise _unavailable(f"cannot start a download worker: {exc}") from None
-        await worker.send_request(request)
-        return worker
+        async with worker:  # a worker whose request did not go out is killed at once (grace 0)
+            await worker.send_request(request)
+            worker.grace = grace
+            yield worker
 
 
 def _way(way: Mode, ffmpeg: str | None) -> _Way:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from contextlib import aclosing
 
-import anyio
-
 from ..policy import Policy
 from ..protocol.errors import RpcError
 from .launcher import Launcher
@@ -15,8 +13,7 @@ from .types import DownloadProbeResult
 
 async def run_probe(launcher: Launcher, url: str, playlist_limit: int, policy: Policy) -> DownloadProbeResult:
     """The worker's answer; the worker is killed when the answer is in or the request is cancelled."""
-    worker = await launcher.spawn(ProbeRequest(url, playlist_limit, policy, current_log_level()))
-    try:
+    async with launcher.spawn(ProbeRequest(url, playlist_limit, policy, current_log_level())) as worker:
         async with aclosing(worker.events()) as events:
             async for event in events:
                 if isinstance(event, Probed):
@@ -24,7 +21,4 @@ async def run_probe(launcher: Launcher, url: str, playlist_limit: int, policy: P
                 if isinstance(event, Failed):
                     raise event.error()
         code = await worker.wait()
-        raise RpcError("download_failed", f"the probe ended without an answer (worker exit code {code})", "Retry; the sidecar log has details.", retryable=True)
-    finally:
-        with anyio.CancelScope(shield=True):
-            await worker.stop(grace=0)
+    raise RpcError("download_failed", f"the probe ended without an answer (worker exit code {code})", "Retry; the sidecar log has details.", retryable=True)

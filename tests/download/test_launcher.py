@@ -47,10 +47,9 @@ def launch(way: str, request: DownloadRequest) -> tuple[list[WorkerEvent], int]:
         launcher = Launcher.standalone(way)  # type: ignore[arg-type]
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(launcher.run)
-            worker = await launcher.spawn(request)
-            events = [event async for event in worker.events()]
-            code = await worker.wait()
-            await worker.stop(grace=0)
+            async with launcher.spawn(request) as worker:
+                events = [event async for event in worker.events()]
+                code = await worker.wait()
             tasks.cancel_scope.cancel()
         return events, code
 
