@@ -41,16 +41,25 @@ class HostWatch:
     def parent_gone(self) -> bool:
         return os.getppid() != self.original_parent
 
-    async def watch(self, host_pid: Callable[[], int | None], on_gone: Callable[[str], None]) -> None:
-        while True:
-            if self.parent_gone():
-                on_gone("parent process exited")
-                return
-            pid = host_pid()
-            if pid is not None and not pid_alive(pid):
-                on_gone(f"host process {pid} exited")
-                return
+    async def watch(
+        self, host_pid: Callable[[], int | None], on_gone: Callable[[str], None], *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Call ``on_gone`` once the host is gone. Started after the first look, so a parent that
+        died before the server started is seen before the first byte is read."""
+        reason = self._gone(host_pid)
+        task_status.started()  # does not yield: a host gone at the first look is reported before the starter resumes
+        while reason is None:
             await anyio.sleep(POLL_INTERVAL)
+            reason = self._gone(host_pid)
+        on_gone(reason)
+
+    def _gone(self, host_pid: Callable[[], int | None]) -> str | None:
+        if self.parent_gone():
+            return "parent process exited"
+        pid = host_pid()
+        if pid is not None and not pid_alive(pid):
+            return f"host process {pid} exited"
+        return None
 
 
 def pid_alive(pid: int) -> bool:

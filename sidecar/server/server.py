@@ -45,14 +45,17 @@ async def serve_fds(config: ServerConfig, table: MethodTable, fds: ProtocolFds, 
     """Serve the protocol on ``fds`` until stopped; return the exit code."""
     reader = FdReader(fds.read_fd)
     try:
-        # Signals are caught from before the first byte is read (a host may signal at any time).
-        with _signal_receiver() as signals:
-            async with anyio.create_task_group() as tg:
-                serving = Serving(config, table, fds.write_fd, watch, tg)
-                tg.start_soon(serving.watch_signals, signals, name="signals")
-                tg.start_soon(serving.read_loop, reader, name="reader")
-                await serving.run_until_stopped()
-                tg.cancel_scope.cancel()
+        async with anyio.create_task_group() as tg:
+            serving = Serving(config, table, fds.write_fd, watch, tg)
+            # Both watches are started before the first byte is read: a host may signal, or be
+            # gone already, at any time.
+            await tg.start(serving.watch_signals, name="signals")
+            await tg.start(watch.watch, lambda: serving.session.host_pid, serving.stop, name="host watch")
+            tg.start_soon(serving.writer.run, name="writer")
+            tg.start_soon(serving.progress.run, name="progress")
+            tg.start_soon(serving.read_loop, reader, name="reader")
+            await serving.run_until_stopped()
+            tg.cancel_scope.cancel()
     finally:
         reader.close()
     return serving.lifecycle.exit_code
@@ -72,12 +75,9 @@ class Serving:
         self._watch = watch
         self._tg = tg
         self._services: dict[type, Any] = {}
-        self._writer = FrameWriter(write_fd, header_encoder(config.framing), on_broken=lambda: self.stop("host closed stdout"))
-        self.progress = ProgressHub(self._writer, max_frame=config.max_frame_bytes)
-        self.dispatcher = Dispatcher(self, self.lifecycle, config, self._writer.send_nowait, self._writer.wait_uncongested, self.progress, tg)
-        tg.start_soon(self._writer.run, name="writer")
-        tg.start_soon(self.progress.run, name="progress")
-        tg.start_soon(watch.watch, lambda: self.session.host_pid, self.stop, name="host watch")
+        self.writer = FrameWriter(write_fd, header_encoder(config.framing), on_broken=lambda: self.stop("host closed stdout"))
+        self.progress = ProgressHub(self.writer, max_frame=config.max_frame_bytes)
+        self.dispatcher = Dispatcher(self, self.lifecycle, config, self.writer.send_nowait, self.writer.wait_uncongested, self.progress, tg)
 
     # ---- Control: what handlers may do
 
@@ -136,12 +136,12 @@ class Serving:
         with anyio.move_on_after(CANCEL_GRACE):
             await self.dispatcher.cancel_all()
         with anyio.move_on_after(DRAIN_GRACE):
-            await self._writer.drain()
+            await self.writer.drain()
 
     async def read_loop(self, reader: FdReader) -> None:
         config = self.session.config
         decoder = make_decoder(config.framing, config.max_frame_bytes)
-        dispatcher, writer = self.dispatcher, self._writer
+        dispatcher, writer = self.dispatcher, self.writer
         while not self._stop_requested.is_set():
             data = await reader.read()
             if not data:
@@ -162,11 +162,14 @@ class Serving:
                     await writer.wait_uncongested()
             writer.flush()
 
-    async def watch_signals(self, signals: Any) -> None:
-        async for signum in signals:
-            if signum == signal.SIGHUP and not self._watch.parent_gone():
-                continue  # parent thread exited, not the parent process (see host_watch)
-            self.stop("host process exited" if signum == signal.SIGHUP else f"received {signal.Signals(signum).name}")
+    async def watch_signals(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        """Turn SIGTERM, SIGINT and SIGHUP into stops; started once they are caught."""
+        with _signal_receiver() as signals:
+            task_status.started()
+            async for signum in signals:
+                if signum == signal.SIGHUP and not self._watch.parent_gone():
+                    continue  # parent thread exited, not the parent process (see host_watch)
+                self.stop("host process exited" if signum == signal.SIGHUP else f"received {signal.Signals(signum).name}")
 
 
 @contextmanager
