@@ -1,14 +1,14 @@
 // The evidence log: this session's entries for a device (shown in its panel, and named in its
 // reports), and the log as a whole (where it is, its key and head, and verifying it).
 
-import { asCommandError, call, type EvidenceWritten } from "./api.js";
+import { asCommandError, call, type Written } from "./api.js";
 import { button, el } from "./dom.js";
 import type { EvidenceEntry, ReportEvidence } from "./generated/sidecar.js";
 import { errorCard } from "./status.js";
 
 /** This session's entries of calls about `deviceId`, as a table (or why they cannot be shown). */
 export async function deviceEntries(deviceId: string): Promise<HTMLElement> {
-  let entries: EvidenceWritten[];
+  let entries: Written[];
   try {
     entries = await call("evidence_entries", { deviceId });
   } catch (error) {

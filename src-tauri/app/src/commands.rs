@@ -5,7 +5,8 @@
 //!
 //! A command is added by writing it here and listing it in commands.list.rs: that gives it its
 //! permission, the `sidecar:default` set the window is granted, and its place in the handler.
-//! A call that reports progress takes the page's [`Channel`] for it.
+//! A call that reports progress takes the page's [`Channel`] for it. The page's TypeScript of
+//! each command (its arguments and result) is generated from these signatures ([`crate::bindings`]).
 
 use sidecar_host::types;
 use tauri::State;
@@ -13,7 +14,7 @@ use tauri::ipc::Channel;
 
 use crate::downloads::{Downloads, queue_error};
 use crate::error::CommandError;
-use crate::progress::{self, Progress};
+use crate::progress;
 use crate::sidecar::{Setup, Sidecar, Status};
 use crate::watch::{DeviceWatcher, DevicesEvent};
 
@@ -98,7 +99,7 @@ pub async fn inspect_deep(
 pub async fn logs_collect(
     sidecar: State<'_, Sidecar>,
     mut params: types::LogsCollectParams,
-    on_progress: Progress,
+    on_progress: Channel<types::ProgressValue>,
 ) -> Result<types::LogsCollectResult> {
     let client = sidecar.client().await?;
     let (token, stream) = client.progress_channel();
@@ -131,7 +132,7 @@ pub async fn download_start(
     sidecar: State<'_, Sidecar>,
     downloads: State<'_, Downloads>,
     params: types::DownloadStartParams,
-    on_progress: Progress,
+    on_progress: Channel<types::ProgressValue>,
 ) -> Result<types::DownloadStartResult> {
     let client = sidecar.client().await?;
     let started = downloads.queue()?.submit(&client, params).await.map_err(queue_error)?;
@@ -142,7 +143,7 @@ pub async fn download_start(
 /// Send the progress of a download the page found in `download_list` (one the app resumed, or
 /// one started before the page loaded) to `on_progress`, its latest report at once.
 #[tauri::command]
-pub fn download_follow(downloads: State<'_, Downloads>, job_id: String, on_progress: Progress) {
+pub fn download_follow(downloads: State<'_, Downloads>, job_id: String, on_progress: Channel<types::ProgressValue>) {
     downloads.follow(&job_id, on_progress);
 }
 

@@ -1,7 +1,30 @@
-/* Generated from the app's Rust types by src-tauri/app/src/bindings.rs. Do not edit: change the
- * Rust types, then run `npm run gen-app-types`. */
+/* Generated from the app's Rust code by src-tauri/app/src/bindings.rs. Do not edit: change the
+ * Rust code, then run `npm run gen-app-types`. */
 
-import type { DevicesWatchReport } from "./sidecar.js";
+import type { Channel, EvidenceCheck, EvidenceStatus, Written } from "../types.js";
+import type { DevicesListParams, DevicesListResult, DevicesWatchReport, DownloadCancelParams, DownloadJob, DownloadListResult, DownloadProbeParams, DownloadProbeResult, DownloadStartParams, DownloadStartResult, HealthResult, InspectBasicResult, InspectDeepResult, InspectParams, LogsCollectParams, LogsCollectResult, ProgressValue, ReportFormatParams, ReportFormatResult } from "./sidecar.js";
+
+/** Each command of the `sidecar` plugin: the arguments the page passes, and its result. */
+export interface Commands {
+  sidecar_status: { args: Record<string, never>; result: Status };
+  app_setup: { args: Record<string, never>; result: Setup | null };
+  health: { args: Record<string, never>; result: HealthResult };
+  devices_list: { args: { params: DevicesListParams }; result: DevicesListResult };
+  devices_watch: { args: { params: DevicesListParams; onDevices: Channel<DevicesEvent> }; result: null };
+  devices_unwatch: { args: Record<string, never>; result: null };
+  inspect_basic: { args: { params: InspectParams }; result: InspectBasicResult };
+  inspect_deep: { args: { params: InspectParams }; result: InspectDeepResult };
+  logs_collect: { args: { params: LogsCollectParams; onProgress: Channel<ProgressValue> }; result: LogsCollectResult };
+  report_format: { args: { params: ReportFormatParams }; result: ReportFormatResult };
+  download_probe: { args: { params: DownloadProbeParams }; result: DownloadProbeResult };
+  download_start: { args: { params: DownloadStartParams; onProgress: Channel<ProgressValue> }; result: DownloadStartResult };
+  download_follow: { args: { jobId: string; onProgress: Channel<ProgressValue> }; result: null };
+  download_cancel: { args: { params: DownloadCancelParams }; result: DownloadJob };
+  download_list: { args: Record<string, never>; result: DownloadListResult };
+  evidence_status: { args: Record<string, never>; result: EvidenceStatus };
+  evidence_entries: { args: { deviceId: string | null }; result: Written[] };
+  evidence_verify: { args: Record<string, never>; result: EvidenceCheck };
+}
 
 export type CommandError = { 
 /**
