@@ -11,10 +11,11 @@ import sys
 import textwrap
 import time
 
+import anyio
 import pytest
 
+from sidecar.server.host_watch import POLL_INTERVAL, HostWatch, pid_alive
 from sidecar_devkit.client import SidecarError
-from sidecar.server.host_watch import POLL_INTERVAL, pid_alive
 
 from ..conftest import PRODUCT_ARGV, REPO
 
@@ -229,6 +230,20 @@ def test_a_host_pid_no_process_can_have_is_invalid_params_and_the_sidecar_stays(
 def test_the_host_watch_never_fails_on_an_odd_pid() -> None:
     for pid in (2**31, 2**63, 2**70):
         assert pid_alive(pid) in (True, False)
+
+
+def test_a_parent_gone_before_the_watch_starts_is_reported_before_the_watch_counts_as_started() -> None:
+    # The server reads no input until the watch has started: a host that died while the
+    # sidecar was starting must end it before it handles a single request.
+    async def main() -> None:
+        watch = HostWatch()
+        watch.original_parent = -1  # no process's parent: as if the real one had died before the start
+        gone: list[str] = []
+        async with anyio.create_task_group() as tg:
+            await tg.start(watch.watch, lambda: None, gone.append)
+            assert gone == ["parent process exited"]
+
+    anyio.run(main)
 
 
 def test_stray_stdout_writes_in_a_handler_never_corrupt_the_stream(sidecar, tmp_path) -> None:
