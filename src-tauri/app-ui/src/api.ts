@@ -4,8 +4,8 @@
 // Talks to Tauri through `window.__TAURI__` (app.withGlobalTauri), so no bundler is needed. The
 // commands are the app's `sidecar` plugin; a call that reports progress takes a Channel.
 
-import type { CommandError, Commands, DevicesEvent, Setup, Status } from "./generated/app.js";
-import type { Channel, EvidenceCheck, EvidenceStatus, Written } from "./types.js";
+import type { CommandError, Commands, DevicesEvent, EvidenceCheck, EvidenceStatus, Setup, Status, Written } from "./generated/app.js";
+import type { Channel } from "./types.js";
 
 /** A new channel whose messages go to `handler`. */
 export function channel<T>(handler: (message: T) => void): Channel<T> {

@@ -3,10 +3,11 @@
 //! * `Commands`: each command of commands.list.rs, the arguments the page passes (those that are
 //!   not Tauri's, named as Tauri expects them: camelCase) and its result, read from the
 //!   commands' own signatures;
-//! * the app's own types (and the supervisor's state they carry), from their Rust types (ts-rs).
+//! * the app's own types (and the host crate's they carry: the supervisor's state, the evidence
+//!   log's), from their Rust types (ts-rs).
 //!
 //! The protocol's types come from `schemas/` instead (`generated/sidecar.d.ts`), imported from
-//! there by name; the few types no generator writes yet come from `src/types.ts`.
+//! there by name; the page's own (a channel as it holds it) from `src/types.ts`.
 //!
 //! A test checks that the file is what the code gives;
 //! `SIDECAR_WRITE_BINDINGS=1 cargo test -p sidecar-app bindings` (`npm run gen-app-types` in
@@ -16,10 +17,12 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use sidecar_host::State;
+use sidecar_host::evidence::{Failure, Head, Verified, Written};
 use syn::{FnArg, GenericArgument, Item, Pat, PathArguments, ReturnType, Type};
 use ts_rs::{Config, TS};
 
 use crate::error::CommandError;
+use crate::evidence::{EvidenceCheck, EvidenceStatus};
 use crate::settings::{Dirs, Settings};
 use crate::sidecar::{Setup, Status};
 use crate::watch::DevicesEvent;
@@ -42,7 +45,21 @@ fn module_source(module: &str) -> &'static str {
 }
 
 /// The types written here, by name.
-const GENERATED: &[&str] = &["CommandError", "Status", "State", "Setup", "Settings", "Dirs", "DevicesEvent"];
+const GENERATED: &[&str] = &[
+    "CommandError",
+    "Status",
+    "State",
+    "Setup",
+    "Settings",
+    "Dirs",
+    "DevicesEvent",
+    "EvidenceStatus",
+    "Head",
+    "Written",
+    "EvidenceCheck",
+    "Verified",
+    "Failure",
+];
 
 fn declarations(config: &Config) -> Vec<String> {
     fn declaration<T: TS>(config: &Config) -> String {
@@ -57,6 +74,12 @@ fn declarations(config: &Config) -> Vec<String> {
         declaration::<Settings>(config),
         declaration::<Dirs>(config),
         declaration::<DevicesEvent>(config),
+        declaration::<EvidenceStatus>(config),
+        declaration::<Head>(config),
+        declaration::<Written>(config),
+        declaration::<EvidenceCheck>(config),
+        declaration::<Verified>(config),
+        declaration::<Failure>(config),
     ]
 }
 

@@ -94,6 +94,7 @@ pub async fn session_ended(app: &AppHandle, reason: &'static str, message: Strin
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct EvidenceStatus {
     pub path: PathBuf,
     pub public_key: String,
@@ -103,6 +104,7 @@ pub struct EvidenceStatus {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct EvidenceCheck {
     pub ok: bool,
     /// For people: what verified, or the first thing wrong.

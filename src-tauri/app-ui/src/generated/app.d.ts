@@ -1,7 +1,7 @@
 /* Generated from the app's Rust code by src-tauri/app/src/bindings.rs. Do not edit: change the
  * Rust code, then run `npm run gen-app-types`. */
 
-import type { Channel, EvidenceCheck, EvidenceStatus, Written } from "../types.js";
+import type { Channel } from "../types.js";
 import type { DevicesListParams, DevicesListResult, DevicesWatchReport, DownloadCancelParams, DownloadJob, DownloadListResult, DownloadProbeParams, DownloadProbeResult, DownloadStartParams, DownloadStartResult, HealthResult, InspectBasicResult, InspectDeepResult, InspectParams, LogsCollectParams, LogsCollectResult, ProgressValue, ReportFormatParams, ReportFormatResult } from "./sidecar.js";
 
 /** Each command of the `sidecar` plugin: the arguments the page passes, and its result. */
@@ -86,3 +86,67 @@ export type Dirs = { reports: string, logs: string, downloads: string, };
  * One message of a watch: the full current list, or why the watch ended.
  */
 export type DevicesEvent = DevicesWatchReport | { error: CommandError, };
+
+export type EvidenceStatus = { path: string, public_key: string, head: Head, 
+/**
+ * Entries this app session wrote.
+ */
+written: number, };
+
+/**
+ * The last entry: what a report prints as the anchor of everything before it.
+ */
+export type Head = { seq: number, hash: string, };
+
+/**
+ * One entry this process wrote, as the app lists it.
+ */
+export type Written = { seq: number, hash: string, time: string, kind: string, method: string | null, 
+/**
+ * `params.device_id` (redacted when the policy redacts identifiers).
+ */
+device_id: string | null, 
+/**
+ * `outcome.status`: ok, error, refused, timeout, cancelled, unavailable, host_error, sent.
+ */
+status: string | null, artifacts: Array<string>, };
+
+export type EvidenceCheck = { ok: boolean, 
+/**
+ * For people: what verified, or the first thing wrong.
+ */
+message: string, verified: Verified | null, failure: Failure | null, };
+
+/**
+ * What a log that verifies holds.
+ */
+export type Verified = { entries: number, 
+/**
+ * The last entry's hash; the genesis hash for an empty log.
+ */
+head: string, checkpoints: number, 
+/**
+ * The keys the checkpoints were signed with, in order of first use.
+ */
+keys: Array<string>, 
+/**
+ * The seq of the last entry a checkpoint signed.
+ */
+last_signed: number | null, 
+/**
+ * Regions a crash cut short, each recorded by the `log_open` entry after it (its seq).
+ */
+torn: Array<[number, number]>, 
+/**
+ * With `--head`: the seq of the entry that has that hash.
+ */
+head_found: number | null, };
+
+/**
+ * The first thing wrong, where it is, and what verified before it.
+ */
+export type Failure = { 
+/**
+ * 1-based line number.
+ */
+line: number, seq: number | null, verified: Verified, } & ({ "problem": "changed", reason: string, } | { "problem": "deleted", from: number, to: number, } | { "problem": "reordered", expected: number, } | { "problem": "duplicated", of_line: number, } | { "problem": "inserted", reason: string, } | { "problem": "signature", reason: string, } | { "problem": "torn", offset: number, bytes: number, } | { "problem": "head_missing", head: string, });

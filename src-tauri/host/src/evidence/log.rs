@@ -60,6 +60,7 @@ impl LogOptions {
 
 /// The last entry: what a report prints as the anchor of everything before it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Head {
     pub seq: u64,
     pub hash: String,
@@ -67,6 +68,7 @@ pub struct Head {
 
 /// One entry this process wrote, as the app lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Written {
     pub seq: u64,
     pub hash: String,

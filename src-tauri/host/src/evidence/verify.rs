@@ -21,6 +21,7 @@ use super::line::{GENESIS, Parsed, parse};
 
 /// What a log that verifies holds.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Verified {
     pub entries: u64,
     /// The last entry's hash; the genesis hash for an empty log.
@@ -47,6 +48,7 @@ impl Verified {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "problem", rename_all = "snake_case")]
 pub enum Problem {
     /// The line is not the entry that was written there.
@@ -69,6 +71,7 @@ pub enum Problem {
 
 /// The first thing wrong, where it is, and what verified before it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Failure {
     /// 1-based line number.
     pub line: usize,
