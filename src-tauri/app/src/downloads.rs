@@ -38,13 +38,7 @@ impl Downloads {
     /// Open the journal (at startup, before the sidecar starts).
     pub fn open(&self, data_dir: &Path, downloads_root: &Path) -> Result<(), CommandError> {
         let followers = Arc::clone(&self.followers);
-        let observer = Arc::new(move |key: &str, value: &ProgressValue| {
-            let mut followers = lock(&followers);
-            if let Some(channel) = followers.channels.get(key) {
-                progress::send(channel, value);
-            }
-            followers.latest.insert(key.to_owned(), value.clone());
-        });
+        let observer = Arc::new(move |key: &str, value: &ProgressValue| lock(&followers).report(key, value));
         let queue =
             DownloadQueue::open(&data_dir.join("downloads.jsonl"), downloads_root, observer).map_err(journal_error)?;
         // A second open (a start after a failed one) keeps the first queue: the same journal.
@@ -66,11 +60,7 @@ impl Downloads {
     /// Send the progress of the job `key` to `channel` from now on (its latest report at once),
     /// instead of to the channel given before.
     pub fn follow(&self, key: &str, channel: Progress) {
-        let mut followers = lock(&self.followers);
-        if let Some(latest) = followers.latest.get(key) {
-            progress::send(&channel, latest);
-        }
-        followers.channels.insert(key.to_owned(), channel);
+        lock(&self.followers).follow(key, channel);
     }
 
     /// Submit the unfinished downloads again each time the sidecar is (again) running, through
@@ -82,6 +72,22 @@ impl Downloads {
     ) {
         let Some(queue) = self.queue.get().cloned() else { return };
         tauri::async_runtime::spawn(async move { queue.resume_whenever_running(states, client).await });
+    }
+}
+
+impl Followers {
+    fn report(&mut self, key: &str, value: &ProgressValue) {
+        if let Some(channel) = self.channels.get(key) {
+            progress::send(channel, value);
+        }
+        self.latest.insert(key.to_owned(), value.clone());
+    }
+
+    fn follow(&mut self, key: &str, channel: Progress) {
+        if let Some(latest) = self.latest.get(key) {
+            progress::send(&channel, latest);
+        }
+        self.channels.insert(key.to_owned(), channel);
     }
 }
 
@@ -109,4 +115,63 @@ fn journal_error(error: JournalError) -> CommandError {
         "Check that the app's data folder is writable and has free space, then restart the app.",
         false,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use tauri::ipc::{Channel, InvokeResponseBody};
+
+    use super::*;
+
+    /// A channel as the page would hold one: the messages it received, as JSON.
+    fn page_channel() -> (Progress, Arc<Mutex<Vec<String>>>) {
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&received);
+        let channel = Channel::new(move |body| {
+            if let InvokeResponseBody::Json(json) = body {
+                sink.lock().unwrap().push(json);
+            }
+            Ok(())
+        });
+        (channel, received)
+    }
+
+    fn report(message: &str) -> ProgressValue {
+        serde_json::from_value(serde_json::json!({"kind": "report", "message": message})).unwrap()
+    }
+
+    fn messages(received: &Mutex<Vec<String>>) -> Vec<String> {
+        let received = received.lock().unwrap();
+        received
+            .iter()
+            .map(|json| serde_json::from_str::<serde_json::Value>(json).unwrap()["message"].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn a_channel_given_after_a_job_reported_gets_its_latest_report_then_the_rest() {
+        let mut followers = Followers::default();
+        followers.report("job-1", &report("10%"));
+        followers.report("job-1", &report("20%"));
+        let (channel, received) = page_channel();
+        followers.follow("job-1", channel);
+        followers.report("job-1", &report("30%"));
+        assert_eq!(messages(&received), [r#""20%""#, r#""30%""#]);
+    }
+
+    #[test]
+    fn each_job_reports_only_to_its_own_channel_and_a_new_channel_replaces_the_old() {
+        let mut followers = Followers::default();
+        let (first, first_received) = page_channel();
+        let (other, other_received) = page_channel();
+        followers.follow("job-1", first);
+        followers.follow("job-2", other);
+        followers.report("job-1", &report("a"));
+        let (second, second_received) = page_channel();
+        followers.follow("job-1", second);
+        followers.report("job-1", &report("b"));
+        assert_eq!(messages(&first_received), [r#""a""#]);
+        assert_eq!(messages(&second_received), [r#""a""#, r#""b""#]);
+        assert!(messages(&other_received).is_empty());
+    }
 }
