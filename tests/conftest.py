@@ -26,11 +26,8 @@ def spawn(tmp_path: Path) -> Iterator[Spawn]:
 
     def start(*options: str, product: bool = False, framing: str = "length", stderr_name: str | None = None) -> SidecarProcess:
         argv = (PRODUCT_ARGV if product else TEST_ARGV) + ["--framing", framing, *options]
-        stderr = open(tmp_path / (stderr_name or f"stderr-{len(started)}.log"), "wb")
-        try:
+        with open(tmp_path / (stderr_name or f"stderr-{len(started)}.log"), "wb") as stderr:  # the child keeps its own copy
             process = SidecarProcess(argv, framing=framing, stderr=stderr, cwd=str(REPO))
-        finally:
-            stderr.close()  # the child holds its own copy
         started.append(process)
         return process
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sidecar_devkit.client import SidecarProcess
 from sidecar.download.presets import FFMPEG_ENV
+from sidecar_devkit.client import SidecarProcess
 
 from ..conftest import PRODUCT_ARGV, REPO
 from .mediaserver import MediaServer
@@ -38,11 +38,8 @@ def start_sidecar(tmp_path: Path, policy: dict) -> Iterator[StartSidecar]:
     def start(**policy_changes: object) -> SidecarProcess:
         # Deterministic presets whatever the machine has: ffmpeg points at nothing.
         env = {**os.environ, FFMPEG_ENV: str(tmp_path / "no-ffmpeg")}
-        stderr = open(tmp_path / f"sidecar-{len(started)}.log", "wb")
-        try:
+        with open(tmp_path / f"sidecar-{len(started)}.log", "wb") as stderr:  # the child keeps its own copy
             process = SidecarProcess(PRODUCT_ARGV, stderr=stderr, env=env, cwd=str(REPO))
-        finally:
-            stderr.close()
         started.append(process)
         process.initialize(policy | policy_changes)
         return process

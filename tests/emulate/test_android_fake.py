@@ -30,10 +30,10 @@ from sidecar_devkit.emulate.android import (
 from sidecar_devkit.emulate.android.wire import MAX_PAYLOAD, MAX_PAYLOAD_V1, VERSION_MIN, AuthType, Codec, Command, Message
 
 pytest.importorskip("adb_shell", reason="adb-shell is pinned in requirements/devices.txt; install it to run these")
-from adb_shell.adb_device import AdbDeviceTcp  # noqa: E402
-from adb_shell.auth.keygen import keygen  # noqa: E402
-from adb_shell.auth.sign_pythonrsa import PythonRSASigner  # noqa: E402
-from adb_shell.exceptions import AdbTimeoutError, TcpTimeoutException  # noqa: E402
+from adb_shell.adb_device import AdbDeviceTcp
+from adb_shell.auth.keygen import keygen
+from adb_shell.auth.sign_pythonrsa import PythonRSASigner
+from adb_shell.exceptions import AdbTimeoutError, TcpTimeoutException
 
 THREADTIME = re.compile(r"^\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} [ \d]{5} [ \d]{5} [VDIWEF] (?P<tag>\S.*?) *: ")
 DIVIDER = re.compile(r"^--------- beginning of (main|system|crash)$")
@@ -131,16 +131,14 @@ def test_a_disconnect_mid_command_delivers_the_start_then_fails(signer: PythonRS
     with running_adbd(profile) as adbd, connected(adbd, signer) as device:
         received: list[str] = []
         with pytest.raises(AdbTimeoutError):
-            for chunk in device.streaming_shell("dumpsys battery", read_timeout_s=0.3):
-                received.append(chunk)
+            received.extend(device.streaming_shell("dumpsys battery", read_timeout_s=0.3))
         assert "".join(received) == "Current Battery Service state:\n  AC powe"
 
 
 def test_a_reset_mid_command_surfaces_as_a_connection_reset(signer: PythonRSASigner) -> None:
     profile = replace(PIXEL, faults={"logcat -d -v threadtime": Disconnect(after_bytes=100, abort=True)})
-    with running_adbd(profile) as adbd, connected(adbd, signer) as device:
-        with pytest.raises(ConnectionResetError):
-            device.shell("logcat -d -v threadtime")
+    with running_adbd(profile) as adbd, connected(adbd, signer) as device, pytest.raises(ConnectionResetError):
+        device.shell("logcat -d -v threadtime")
 
 
 def test_a_hung_command_times_out_and_other_connections_still_work(signer: PythonRSASigner) -> None:

@@ -122,7 +122,7 @@ def test_an_oversized_payload_is_rejected_from_its_header_alone() -> None:
 def test_we_never_send_more_than_the_negotiated_payload() -> None:
     codec = Codec()
     codec.negotiate(VERSION, MAX_PAYLOAD_V1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="exceeds the negotiated"):
         codec.encode(Message(Command.WRTE, 1, 2, bytes(MAX_PAYLOAD_V1 + 1)))
 
 

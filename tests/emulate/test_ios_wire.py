@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import plistlib
 import struct
 
@@ -51,7 +52,7 @@ plist_settings = settings(max_examples=40)
 def chunked(data: bytes, cuts: list[int]) -> list[bytes]:
     """``data`` split at the given offsets (taken modulo its length)."""
     points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
-    return [data[a:b] for a, b in zip(points, points[1:])]
+    return [data[a:b] for a, b in itertools.pairwise(points)]
 
 
 def drain_usbmux(decoder: UsbmuxDecoder) -> list[UsbmuxPacket]:

@@ -46,7 +46,7 @@ def test_emulated_android_and_ios_devices_are_listed_inspected_and_their_logs_co
             {"device_id": lab.android.serial, "platform": "android", "hints": {"connection": "tcp", "address": lab.android.serial}},
             {"device_id": lab.ios.udid, "platform": "ios", "hints": {"usbmux_address": lab.ios.usbmux_address}},
         ]
-        for ref, window in zip(refs, ({"max_lines": 50}, {"duration_s": 3})):
+        for ref, window in zip(refs, ({"max_lines": 50}, {"duration_s": 3}), strict=True):
             basic = runtime_sidecar.request("inspect/basic", ref, timeout=60)
             deep = runtime_sidecar.request("inspect/deep", ref, timeout=60)
             assert basic["data"]["serial"] and basic["data"]["model"], basic
@@ -55,7 +55,7 @@ def test_emulated_android_and_ios_devices_are_listed_inspected_and_their_logs_co
             assert logs["log_count"] > 0 and hashlib.sha256(Path(logs["path"]).read_bytes()).hexdigest() == logs["sha256"]
 
 
-@pytest.mark.parametrize("fmt, magic", [("html", b"<!DOCTYPE html>"), ("md", b"# "), ("json", b"{"), ("pdf", b"%PDF-")])
+@pytest.mark.parametrize(("fmt", "magic"), [("html", b"<!DOCTYPE html>"), ("md", b"# "), ("json", b"{"), ("pdf", b"%PDF-")])
 def test_a_report_is_written_in_each_format(runtime_sidecar, tmp_path, fmt, magic) -> None:
     initialize(runtime_sidecar, tmp_path)
     report = runtime_sidecar.request("report/format", {"report_id": "intake", "format": fmt, "data": samples.android()})
