@@ -272,8 +272,7 @@ def buffers(runs: int) -> list[tuple[str, str, str, str]]:
         finally:
             server.close()
     c = statistics.median(curl)
-    rows = [(name, f"{statistics.median(t) * 1000:.0f} ms", f"curl: {c * 1000:.0f} ms", f"{statistics.median(t) / c:.2f}x") for name, t in times.items()]
-    return rows
+    return [(name, f"{statistics.median(t) * 1000:.0f} ms", f"curl: {c * 1000:.0f} ms", f"{statistics.median(t) / c:.2f}x") for name, t in times.items()]
 
 
 def render(rows: list[tuple[str, str, str, str]], command: str = "bench/downloads.py", ours: str = "sidecar") -> str:
