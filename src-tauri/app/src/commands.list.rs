@@ -1,6 +1,7 @@
 // The app's commands, declared once: build.rs turns this list into the `sidecar` plugin's
 // permissions (`allow-<command>`, and `default`, which allows them all), plugin.rs into its
-// invoke handler. Each entry is `<module>::<command>` of this crate.
+// invoke handler, and bindings.rs (in the tests) into the page's TypeScript of each command.
+// Each entry is `<module>::<command>` of this crate.
 sidecar_commands![
     commands::sidecar_status,
     commands::app_setup,
