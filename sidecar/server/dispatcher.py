@@ -79,10 +79,10 @@ class Dispatcher:
     def handle_frame(self, payload: bytes) -> None:
         try:
             self._handle_frame(payload)
-        except Exception:
+        except Exception as exc:  # noqa: BLE001 (the internal_error boundary)
             # A bug of ours, not the host's: answer it, and keep serving (an exception escaping
             # the reader would end the process, and with it every request still in flight).
-            self.send_response(None, jsonrpc.encode_error(None, _internal("handling a frame")))
+            self.send_response(None, jsonrpc.encode_error(None, _internal("handling a frame", exc)))
 
     def _handle_frame(self, payload: bytes) -> None:
         parsed = jsonrpc.parse(payload, self._max_accepted)
@@ -208,8 +208,8 @@ class Dispatcher:
             return jsonrpc.encode_result(request_id, spec.handler(ctx, params))
         except RpcError as error:
             return jsonrpc.encode_error(request_id, error)
-        except Exception:
-            return jsonrpc.encode_error(request_id, _internal(spec.name))
+        except Exception as exc:  # noqa: BLE001 (the internal_error boundary: a bug of ours is answered, the process stays up)
+            return jsonrpc.encode_error(request_id, _internal(spec.name, exc))
 
     async def _run_task(self, spec: MethodSpec, request_id: RequestId, params: Any, key: Any, running: _Running, reply: Reply) -> None:
         ctx = RequestContext(self._control, request_id, running.token, self._hub)
@@ -235,8 +235,8 @@ class Dispatcher:
             return jsonrpc.encode_result(ctx.request_id, await spec.handler(ctx, params))
         except RpcError as error:
             return jsonrpc.encode_error(ctx.request_id, error)
-        except Exception:
-            return jsonrpc.encode_error(ctx.request_id, _internal(spec.name))
+        except Exception as exc:  # noqa: BLE001 (the internal_error boundary: a bug of ours is answered, the process stays up)
+            return jsonrpc.encode_error(ctx.request_id, _internal(spec.name, exc))
 
     # ---- output
 
@@ -275,9 +275,9 @@ class _Slot:
             self._limiter.release()
 
 
-def _internal(method: str) -> RpcError:
+def _internal(method: str, exc: Exception) -> RpcError:
     """Log the traceback (stderr only) and give the host an error without it."""
-    log.exception("unexpected failure in %s", method)
+    log.error("unexpected failure in %s", method, exc_info=exc)
     return RpcError("internal_error", f"unexpected failure in {method}; details are in the sidecar log", "Report this as a bug with the sidecar log.")
 
 
