@@ -39,7 +39,10 @@ class BackendStatus(msgspec.Struct, frozen=True):
 _outcomes: dict[str, BackendStatus] = {}
 
 
+@functools.cache
 def availability() -> dict[str, BackendStatus]:
+    """Cached (``health`` asks on every call, the answer changes only when :func:`load` records
+    an outcome, which clears it); do not mutate the answer."""
     return {name: _outcomes.get(name) or _installed(module) for name, module in BACKEND_MODULES.items()}
 
 
@@ -50,9 +53,11 @@ def load(name: str) -> ModuleType:
         loaded = importlib.import_module(module)
     except ImportError as exc:
         _outcomes[name] = BackendStatus(False, f"failed to load: {exc}")
+        availability.cache_clear()
         log.error("backend %s failed to load: %s", name, exc)
         raise RpcError("dependency_missing", f"the {name} backend cannot be loaded: {exc}", "Reinstall the app; its bundled runtime is incomplete.") from exc
     _outcomes[name] = BackendStatus(True, "loaded")
+    availability.cache_clear()
     return loaded
 
 
