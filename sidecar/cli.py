@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, get_args
+from typing import TYPE_CHECKING
 
 from . import __version__
-from .logs import LogLevel
+from .logs import LOG_LEVELS
 from .protocol.framing import DEFAULT_MAX_FRAME_BYTES, MAX_LENGTH_PREFIX
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_server_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--framing", choices=["length", "lsp"], default="length", help="length: 4-byte big-endian length prefix (default); lsp: Content-Length headers")
-    parser.add_argument("--log-level", choices=get_args(LogLevel), default="info", help="stderr log level (default: info)")
+    parser.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="stderr log level (default: info)")
     parser.add_argument("--max-frame-bytes", type=_frame_limit, default=DEFAULT_MAX_FRAME_BYTES, help="largest frame accepted or sent (default: 16 MiB)")
     parser.add_argument("--max-inflight", type=_positive, default=32, help="requests running at once (default: 32)")
     parser.add_argument("--max-queue", type=_non_negative, default=128, help="requests waiting behind those; more get 'busy' (default: 128)")

@@ -10,13 +10,15 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
-from .schema.names import named
+from .protocol.names import members, named
 
-LogLevel = named("LogLevel", Literal["debug", "info", "warning", "error"])
+LogLevel = Annotated[Literal["debug", "info", "warning", "error"], named("LogLevel")]
+# The names themselves, for --log-level's choices and for checking a level read back from logging.
+LOG_LEVELS: tuple[LogLevel, ...] = members(LogLevel)
 
 _encode = msgspec.json.Encoder().encode
 

@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import msgspec
 
 from .protocol.errors import RpcError
-from .schema.names import named
+from .protocol.names import named
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-Capability = named("Capability", Literal["device.inspect", "device.logs", "report.write", "download.fetch"])
+Capability = Annotated[Literal["device.inspect", "device.logs", "report.write", "download.fetch"], named("Capability")]
 RootName = Literal["reports", "logs", "downloads"]
 
-AbsolutePath = named("AbsolutePath", Annotated[str, msgspec.Meta(min_length=1, pattern=r"^(/|[A-Za-z]:[\\/]|\\\\)", description="An absolute path.")])
+AbsolutePath = Annotated[str, msgspec.Meta(min_length=1, pattern=r"^(/|[A-Za-z]:[\\/]|\\\\)", description="An absolute path."), named("AbsolutePath")]
 
 
 class Roots(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

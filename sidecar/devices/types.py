@@ -10,12 +10,12 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from ..schema.names import named
-from ..server.progress import ProgressToken
+from ..protocol.names import named
+from ..protocol.progress import DETAIL_TAG, ProgressToken
 
-Platform = named("Platform", Literal["android", "ios"])
-Connection = named("Connection", Literal["usb", "tcp"])
-WarningCode = named("WarningCode", Literal[
+Platform = Annotated[Literal["android", "ios"], named("Platform")]
+Connection = Annotated[Literal["usb", "tcp"], named("Connection")]
+WarningCode = Annotated[Literal[
     "not_paired",  # iOS: no pair record for this host; only what lockdown gives unpaired is known
     "partial_data",  # a probe failed or was refused; the fields it feeds are null
     "backend_unavailable",  # a device backend cannot be used here (no usbmuxd, no libusb, not installed)
@@ -23,8 +23,8 @@ WarningCode = named("WarningCode", Literal[
     "not_supported",  # the device does not offer this signal
     "truncated",  # output was cut at a limit
     "approximate",  # the device gives the value only rounded (e.g. old df's "56G")
-])
-HostPort = named("HostPort", Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$|^\[[0-9A-Fa-f:.]+\]:[0-9]{1,5}$", description="host:port")])
+], named("WarningCode")]
+HostPort = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$|^\[[0-9A-Fa-f:.]+\]:[0-9]{1,5}$", description="host:port"), named("HostPort")]
 
 
 class Warning(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -33,10 +33,10 @@ class Warning(msgspec.Struct, frozen=True, omit_defaults=True):
     field: str | None = None
 
 
-AdbServerSocket = named("AdbServerSocket", Annotated[str, msgspec.Meta(
+AdbServerSocket = Annotated[str, msgspec.Meta(
     pattern=r"^tcp:(([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]):)?[0-9]{1,5}$|^localabstract:[A-Za-z0-9._/\-]{1,100}$|^local(filesystem)?:/[A-Za-z0-9._/\-]{1,200}$",
     description="an adb server's socket, as adb writes it: tcp:5037, tcp:HOST:PORT, localabstract:NAME, localfilesystem:PATH",
-)])
+), named("AdbServerSocket")]
 
 
 class ConnectionHints(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -68,14 +68,14 @@ class DevicesListParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
     usbmux_address: HostPort | None = None
 
 
-DeviceState = named("DeviceState", Literal[
+DeviceState = Annotated[Literal[
     "ready",  # inspection works
     "unauthorized",  # Android: "Allow USB debugging?" not accepted; iOS: "Trust This Computer?" not accepted
     "unpaired",  # iOS: no pair record for this host (public values only)
     "no_permission",  # this user may not open the USB device (Linux udev rules)
     "busy",  # another program holds the device's debugging interface
     "offline",  # present but not answering, or in a mode without a shell (recovery, sideload, bootloader...)
-])
+], named("DeviceState")]
 
 
 class DeviceSummary(msgspec.Struct, frozen=True):
@@ -109,7 +109,7 @@ class DevicesWatchParams(DevicesListParams, frozen=True, forbid_unknown_fields=T
     progress_token: ProgressToken
 
 
-class DevicesWatchReport(msgspec.Struct, frozen=True):
+class DevicesWatchReport(msgspec.Struct, frozen=True, tag="devices/watch", tag_field=DETAIL_TAG):
     """The ``detail`` of each ``devices/watch`` progress report: the full current list (never a diff)."""
 
     devices: list[DeviceSummary]
@@ -205,7 +205,7 @@ class InspectDeepResult(msgspec.Struct, frozen=True):
 
 # ---- logs/collect
 
-LogScope = named("LogScope", Literal["default", "crash", "system", "all"])
+LogScope = Annotated[Literal["default", "crash", "system", "all"], named("LogScope")]
 
 
 class LogsCollectParams(DeviceRef, frozen=True, forbid_unknown_fields=True):
@@ -214,6 +214,13 @@ class LogsCollectParams(DeviceRef, frozen=True, forbid_unknown_fields=True):
     duration_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] | None = None
     since: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?$", description="local device time, YYYY-MM-DD HH:MM:SS[.ffffff]")] | None = None
     progress_token: ProgressToken | None = None
+
+
+class LogsCollectProgress(msgspec.Struct, frozen=True, tag="logs/collect", tag_field=DETAIL_TAG):
+    """The ``detail`` of a ``logs/collect`` progress report: what the log file holds so far."""
+
+    bytes: int
+    log_count: int
 
 
 class LogsCollectResult(msgspec.Struct, frozen=True):

@@ -22,19 +22,19 @@ import uuid
 from collections import deque
 from contextlib import aclosing
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
 import anyio
 import msgspec
 
 from ..policy import Policy
 from ..protocol.errors import ErrorData, RpcError
-from ..server.progress import ProgressToken, ProgressValue
+from ..protocol.progress import ProgressToken, ProgressValue
 from .child import Worker
 from .launcher import Launcher
 from .messages import DownloadRequest, Failed, Progress, Saved, Warned, WorkerEvent, current_log_level
 from .paths import job_temp_dir, remove_tree
-from .types import DownloadJob, DownloadListResult, DownloadStartParams, JobStatus
+from .types import DownloadJob, DownloadListResult, DownloadProgress, DownloadStartParams, DownloadStartProgress, JobStatus
 from .urls import Target, check_resolved
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ LIST_ENVELOPE_RESERVE = 4096  # room in download/list's frame for the response a
 PROGRESS_TITLE = "download"
 
 _encode = msgspec.json.Encoder().encode
+J = TypeVar("J", bound=DownloadJob)
 
 
 class _Job:
@@ -110,46 +111,40 @@ class _Job:
             keep_partial=self.resume_key is not None,
         )
 
-    def snapshot(self) -> DownloadJob:
-        latest = self.latest or Progress(status="downloading", filename=None)
-        return DownloadJob(
+    def snapshot(self, as_type: type[J]) -> J:
+        """The job now: a ``DownloadJob`` as ``download/list`` shows it, or the same as its progress's ``DownloadStartProgress``."""
+        return as_type(
             job_id=self.job_id,
             url=self.params.url,
             preset=self.params.preset,
             status=self.status,
             output_dir=str(self.output_dir),
             progress_token=self.token,
-            filename=latest.filename,
-            path=self.files[-1] if self.status == "finished" and self.files else latest.path,
+            path=self.files[-1] if self.status == "finished" and self.files else None,
             resume_key=self.resume_key,
+            progress=self._progress(),
+            files=list(self.files),
+            warnings=list(self.warnings),
+            error=self.error,
+        )
+
+    def _progress(self) -> DownloadProgress:
+        latest = self.latest
+        if latest is None:
+            return DownloadProgress(None, None, None, None, None, False, None, None, None, None, None)
+        return DownloadProgress(
+            stage=latest.status,
+            filename=latest.filename,
+            path=latest.path,
             downloaded_bytes=latest.downloaded_bytes,
             total_bytes=latest.total_bytes,
             total_is_estimate=latest.total_is_estimate,
             percent=self.percent,
             speed=latest.speed,
             eta=latest.eta,
-            files=list(self.files),
-            warnings=list(self.warnings),
-            error=self.error,
+            playlist_index=latest.playlist_index,
+            playlist_count=latest.playlist_count,
         )
-
-    def progress_detail(self) -> dict[str, Any]:
-        latest = self.latest
-        detail: dict[str, Any] = {"job_id": self.job_id, "status": latest.status if latest else self.status, "warnings": list(self.warnings)}
-        if latest is not None:
-            detail.update(msgspec.structs.asdict(latest))
-        return detail
-
-    def end_detail(self) -> dict[str, Any]:
-        return {
-            "job_id": self.job_id,
-            "status": self.status,
-            "files": list(self.files),
-            "path": self.files[-1] if self.status == "finished" and self.files else None,
-            "resume_key": self.resume_key,
-            "warnings": list(self.warnings),
-            "error": msgspec.to_builtins(self.error),
-        }
 
 
 class DownloadJobs:
@@ -177,7 +172,7 @@ class DownloadJobs:
         self._jobs[job.job_id] = job
         self._queue.append(job)
         self._changed.set()
-        return job.snapshot()
+        return job.snapshot(DownloadJob)
 
     def listing(self) -> DownloadListResult:
         """The jobs, oldest first, as many as fit in one frame: every unfinished one first (oldest
@@ -187,7 +182,7 @@ class DownloadJobs:
         ranked = [job for job in jobs if not job.ended] + [job for job in reversed(jobs) if job.ended]
         fitting: dict[str, DownloadJob] = {}
         for job in ranked:
-            snapshot = job.snapshot()
+            snapshot = job.snapshot(DownloadJob)
             budget -= len(_encode(snapshot)) + 1  # and its comma
             if budget < 0:
                 break
@@ -207,7 +202,7 @@ class DownloadJobs:
         if job.status == "cancelled" and job.resume_key is not None:
             # A queued job never ran, but an earlier, interrupted one may have left its key's partial files.
             await anyio.to_thread.run_sync(remove_tree, job.temp_dir)
-        return job.snapshot()
+        return job.snapshot(DownloadJob)
 
     # ---- the service
 
@@ -330,8 +325,9 @@ class DownloadJobs:
 
     def _report(self, job: _Job, message: str | None = None) -> None:
         if job.token is not None and self._hub is not None:
-            detail = job.progress_detail()
-            self._hub.report(job.token, ProgressValue(kind="report", message=message or detail["status"], percentage=job.percent, detail=detail))
+            stage = job.latest.status if job.latest is not None else job.status
+            detail = job.snapshot(DownloadStartProgress)
+            self._hub.report(job.token, ProgressValue(kind="report", message=message or stage, percentage=job.percent, detail=detail))
 
     def _end(self, job: _Job) -> None:
         if job.token is None or self._hub is None:
@@ -340,7 +336,7 @@ class DownloadJobs:
             message = job.files[-1] if job.files else "finished"
         else:
             message = job.error.message if job.error is not None else job.status
-        self._hub.end(job.token, message, job.end_detail())
+        self._hub.end(job.token, message, job.snapshot(DownloadStartProgress))
         self._release(job)
 
     def _release(self, job: _Job) -> None:

@@ -8,11 +8,11 @@ private pipe to the sidecar, never the protocol stream.
 from __future__ import annotations
 
 import logging
-from typing import Literal, get_args
+from typing import Literal
 
 import msgspec
 
-from ..logs import LogLevel
+from ..logs import LOG_LEVELS, LogLevel
 from ..policy import Policy
 from ..protocol.errors import RpcError
 from .types import DownloadProbeResult
@@ -46,7 +46,7 @@ WorkerRequest = ProbeRequest | DownloadRequest
 def current_log_level() -> LogLevel:
     """The sidecar's log level now, for a worker to log at."""
     name = logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower()
-    return name if name in get_args(LogLevel) else "info"
+    return next((level for level in LOG_LEVELS if level == name), "info")
 
 # ---- worker to sidecar
 

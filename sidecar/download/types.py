@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 import msgspec
 
 from ..protocol.errors import ErrorData
-from ..server.progress import ProgressToken
+from ..protocol.names import named
+from ..protocol.progress import DETAIL_TAG, ProgressToken
 
 PRESET_PATTERN = r"^(best|audio(:(best|aac|alac|flac|m4a|mp3|opus|vorbis|wav))?|video:[1-9][0-9]{0,3})$"
 
@@ -49,7 +50,7 @@ ResumeKey = Annotated[
     ),
 ]
 # interrupted: the sidecar stopped (shutdown, exit, a signal) during a job that has a resume_key; its partial files are kept.
-JobStatus = Literal["queued", "active", "finished", "failed", "cancelled", "interrupted"]
+JobStatus = Annotated[Literal["queued", "active", "finished", "failed", "cancelled", "interrupted"], named("JobStatus")]
 
 
 # ---- download/probe
@@ -129,8 +130,24 @@ class DownloadCancelParams(msgspec.Struct, frozen=True, forbid_unknown_fields=Tr
     job_id: JobId
 
 
+class DownloadProgress(msgspec.Struct, frozen=True):
+    """Where the file being downloaded stands; null what yt-dlp has not learnt (yet)."""
+
+    stage: Literal["downloading", "processing"] | None  # processing: ffmpeg converts or merges the file; null before the first figure
+    filename: str | None  # name of the file being downloaded
+    path: str | None  # absolute: where that file will be once complete
+    downloaded_bytes: int | None
+    total_bytes: int | None
+    total_is_estimate: bool
+    percent: float | None
+    speed: float | None
+    eta: float | None
+    playlist_index: int | None  # of a playlist: which entry (1-based) and of how many
+    playlist_count: int | None
+
+
 class DownloadJob(msgspec.Struct, frozen=True):
-    """One download of this sidecar process. Byte figures are for the file being downloaded."""
+    """One download of this sidecar process."""
 
     job_id: str
     url: str
@@ -138,18 +155,17 @@ class DownloadJob(msgspec.Struct, frozen=True):
     status: JobStatus
     output_dir: str
     progress_token: ProgressToken | None
-    filename: str | None  # name of the file being downloaded
-    path: str | None  # absolute: where that file will be once complete; once the job has finished, its last file
+    path: str | None  # once the job has finished: its last file (absolute), else null
     resume_key: str | None
-    downloaded_bytes: int | None
-    total_bytes: int | None
-    total_is_estimate: bool
-    percent: float | None
-    speed: float | None
-    eta: float | None
+    progress: DownloadProgress
     files: list[str]  # final paths of the files completed so far
     warnings: list[str]
     error: ErrorData | None
+
+
+class DownloadStartProgress(DownloadJob, frozen=True, tag="download/start", tag_field=DETAIL_TAG):
+    """The ``detail`` of a download job's ``$/progress``: the job as ``download/list`` would show it now;
+    in its ``end``, the job's final state (status, files, error)."""
 
 
 class DownloadListResult(msgspec.Struct, frozen=True):

@@ -29,7 +29,7 @@ from typing import get_args
 import msgspec
 
 from .. import logs
-from ..logs import LogLevel
+from ..logs import LOG_LEVELS, LogLevel
 from ..process import exit_now, take_over_stdio
 from ..protocol.errors import RpcError
 from .messages import DownloadRequest, Failed, FailureKind, Probed, WorkerEvent, WorkerRequest
@@ -102,7 +102,7 @@ def serve(read_fd: int, write_fd: int) -> None:
 def log_level_argument(argv: list[str]) -> LogLevel:
     """``--log-level LEVEL`` from a warm process's command line (the request, which names the level, comes later)."""
     level = _argument(argv, "--log-level") or "info"
-    return level if level in get_args(LogLevel) else "info"  # type: ignore[return-value]
+    return next((known for known in LOG_LEVELS if known == level), "info")
 
 
 def ffmpeg_argument(argv: list[str]) -> str | None:

@@ -27,6 +27,7 @@ from ..devices.types import (
     InspectDeepResult,
     InspectParams,
     LogsCollectParams,
+    LogsCollectProgress,
     LogsCollectResult,
     Warning,
 )
@@ -46,18 +47,18 @@ async def devices_list(ctx: RequestContext, params: DevicesListParams) -> Device
     return DevicesListResult(devices, warnings)  # device ids address devices, so they are never redacted
 
 
-@table.method("devices/watch", requires=("device.inspect",), progress=DevicesWatchReport)
-async def devices_watch(ctx: RequestContext, params: DevicesWatchParams) -> DevicesWatchResult:
+@table.method("devices/watch", requires=("device.inspect",))
+async def devices_watch(ctx: RequestContext[DevicesWatchReport], params: DevicesWatchParams) -> DevicesWatchResult:
     """Report the full device list (a DevicesWatchReport in each $/progress report's detail) now and on every change, until cancelled (-32800)."""
     from ..devices.watch import watch
 
     def report(current: DevicesWatchReport) -> None:
-        ctx.report(message=f"{len(current.devices)} devices", detail=msgspec.to_builtins(current))
+        ctx.report(message=f"{len(current.devices)} devices", detail=current)
 
     await watch(params, ctx.session.host_config, _usb_lock(ctx), report)
 
 
-def _usb_lock(ctx: RequestContext) -> Callable[[str], AbstractAsyncContextManager[None]]:
+def _usb_lock(ctx: RequestContext[Any]) -> Callable[[str], AbstractAsyncContextManager[None]]:
     """Listing opens a directly attached Android device, as inspection does: one at a time per device."""
     locks = ctx.control.device_locks
     return lambda serial: locks.lock("android", serial)
@@ -80,7 +81,7 @@ async def inspect_deep(ctx: RequestContext, params: InspectParams) -> InspectDee
 
 
 @table.method("logs/collect", requires=("device.logs",))
-async def logs_collect(ctx: RequestContext, params: LogsCollectParams) -> LogsCollectResult:
+async def logs_collect(ctx: RequestContext[LogsCollectProgress], params: LogsCollectParams) -> LogsCollectResult:
     """Stream a device's log (or its crash reports) into a file under the policy's logs root."""
     from ..devices.logfile import LogFile
 
@@ -88,7 +89,7 @@ async def logs_collect(ctx: RequestContext, params: LogsCollectParams) -> LogsCo
     log.open()
     try:
         async with _device(ctx, params) as device:
-            warnings = await device.collect_logs(params, log, _reporter(ctx))
+            warnings = await device.collect_logs(params, log, lambda message, percentage: ctx.report(message, percentage, LogsCollectProgress(log.bytes, log.lines)))
         path = await log.publish()
     except BaseException:
         log.abort()  # cancelled or failed: no half-written log is left behind
@@ -98,14 +99,14 @@ async def logs_collect(ctx: RequestContext, params: LogsCollectParams) -> LogsCo
     return LogsCollectResult(str(path), log.bytes, log.lines, log.sha256, log.truncated, warnings)
 
 
-async def _inspect(ctx: RequestContext, ref: DeviceRef, depth: str) -> tuple[Any, list[Warning]]:
+async def _inspect(ctx: RequestContext[None], ref: DeviceRef, depth: str) -> tuple[Any, list[Warning]]:
     async with _device(ctx, ref) as device:
         found: tuple[Any, list[Warning]] = await (device.basic if depth == "basic" else device.deep)(_reporter(ctx))
         return found
 
 
 @asynccontextmanager
-async def _device(ctx: RequestContext, ref: DeviceRef) -> AsyncIterator[Any]:
+async def _device(ctx: RequestContext[Any], ref: DeviceRef) -> AsyncIterator[Any]:
     """The platform backend's connected device, holding that device's lock."""
     load(_CLIENTS[ref.platform])
     backend = importlib.import_module(f"sidecar.devices.{ref.platform}.backend")
@@ -114,5 +115,5 @@ async def _device(ctx: RequestContext, ref: DeviceRef) -> AsyncIterator[Any]:
             yield device
 
 
-def _reporter(ctx: RequestContext) -> Callable[[str, float | None], None]:
+def _reporter(ctx: RequestContext[None]) -> Callable[[str, float | None], None]:
     return lambda message, percentage: ctx.report(message=message, percentage=percentage)

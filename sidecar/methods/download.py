@@ -22,6 +22,7 @@ from ..download.types import (
     DownloadProbeParams,
     DownloadProbeResult,
     DownloadStartParams,
+    DownloadStartProgress,
     DownloadStartResult,
 )
 from ..protocol.errors import RpcError
@@ -48,7 +49,7 @@ async def probe(ctx: RequestContext, params: DownloadProbeParams) -> DownloadPro
 
 
 @table.method("download/start", requires=("download.fetch",))
-def start(ctx: RequestContext, params: DownloadStartParams) -> DownloadStartResult:
+def start(ctx: RequestContext[DownloadStartProgress], params: DownloadStartParams) -> DownloadStartResult:
     """Queue a download and return its job id at once; progress follows on progress_token."""
     from ..download import paths, urls
     from ..download.jobs import DownloadJobs

@@ -18,9 +18,9 @@ import msgspec
 
 from ..policy import Policy
 from ..protocol.errors import RpcError
-from ..report.types import FORMATS, TEMPLATES, DeviceReportData, ReportFormat
+from ..protocol.progress import DETAIL_TAG, ProgressToken
+from ..report.types import FORMATS, DeviceReportData, ReportFormat, ReportTemplate
 from ..server.context import RequestContext
-from ..server.progress import ProgressToken
 from ..server.table import MethodTable
 
 if TYPE_CHECKING:
@@ -48,13 +48,20 @@ class ReportFormatParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True
     report_id: ReportId
     format: ReportFormat
     data: DeviceReportData
-    template: Annotated[str, msgspec.Meta(description=f"A built-in template, one of: {', '.join(TEMPLATES)}.")] = "device_report"
+    template: ReportTemplate = "device_report"
     output_dir: (
         Annotated[str, msgspec.Meta(min_length=1, description="A directory inside the reports root, relative to it or absolute; created if missing. Default: the root.")]
         | None
     ) = None
     overwrite: Annotated[bool, msgspec.Meta(description="Replace an existing artifact of the same name instead of failing with already_exists.")] = False
     progress_token: ProgressToken | None = None
+
+
+class ReportFormatProgress(msgspec.Struct, frozen=True, tag="report/format", tag_field=DETAIL_TAG):
+    """The ``detail`` of a ``report/format`` progress report."""
+
+    format: ReportFormat
+    bytes: Annotated[int | None, msgspec.Meta(description="The artifact's size once rendered; null while rendering.")]
 
 
 class ReportFormatResult(msgspec.Struct, frozen=True):
@@ -68,17 +75,17 @@ class ReportFormatResult(msgspec.Struct, frozen=True):
 
 
 @table.method("report/format", requires=("report.write",))
-async def report_format(ctx: RequestContext, params: ReportFormatParams) -> ReportFormatResult:
+async def report_format(ctx: RequestContext[ReportFormatProgress], params: ReportFormatParams) -> ReportFormatResult:
     """Render the host's inspection data as a report file (HTML, Markdown, JSON or PDF) under the reports root."""
     target = _target(ctx.policy, params)
-    ctx.report(message="rendering", percentage=0, detail={"format": params.format})
+    ctx.report(message="rendering", percentage=0, detail=ReportFormatProgress(params.format, None))
     stop = threading.Event()
     try:
         content = await anyio.to_thread.run_sync(_render, params, stop, abandon_on_cancel=True)
     except BaseException:
         stop.set()  # cancelled: the abandoned render stops at its next checkpoint instead of running on
         raise
-    ctx.report(message="writing", percentage=80, detail={"bytes": len(content)})
+    ctx.report(message="writing", percentage=80, detail=ReportFormatProgress(params.format, len(content)))
     # A write that has begun is finished and answered: the answer always matches the disk, and a
     # request answered `cancelled` has written nothing.
     with anyio.CancelScope(shield=True):
@@ -93,8 +100,6 @@ async def report_format(ctx: RequestContext, params: ReportFormatParams) -> Repo
 
 
 def _target(policy: Policy, params: ReportFormatParams) -> Path:
-    if params.template not in TEMPLATES:
-        raise RpcError("invalid_params", f"unknown template {params.template!r}; available: {', '.join(TEMPLATES)}", "Use one of the available templates.")
     if params.report_id.split(".")[0].lower() in _WINDOWS_DEVICES:
         raise RpcError("invalid_params", f"report_id {params.report_id!r} is a device name on Windows", "Choose another report_id.")
     name = params.report_id + FORMATS[params.format][0]

@@ -8,13 +8,13 @@ protocol-level kinds keep the codes the JSON-RPC and LSP specifications give the
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
-from ..schema.names import named
+from .names import named
 
-ErrorKind = named("ErrorKind", Literal[
+ErrorKind = Annotated[Literal[
     # JSON-RPC protocol errors
     "parse_error",
     "invalid_request",
@@ -43,7 +43,7 @@ ErrorKind = named("ErrorKind", Literal[
     "device_busy",  # another program holds the phone's debugging interface
     "usb_permission_denied",  # this user may not open the USB device (Linux: udev rules)
     "device_refused",  # the device answered a read with a refusal (e.g. an old logcat that rejects the request)
-])
+], named("ErrorKind")]
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600

@@ -18,14 +18,14 @@ method's own type, so every payload is decoded once.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
-from ..schema.names import named
 from .errors import ErrorObject, RpcError
+from .names import named
 
-RequestId = named("RequestId", int | str | None)
+RequestId = Annotated[int | str | None, named("RequestId")]
 
 _NO_PARAMS = msgspec.Raw(b"")
 _SEND_JSON = "Send one JSON-RPC 2.0 message (a JSON object) or a batch (an array) of them per frame, as UTF-8."

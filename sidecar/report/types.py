@@ -15,11 +15,12 @@ from typing import Annotated, Literal
 import msgspec
 
 from ..devices.types import BasicInfo, DeepSignals, LogsCollectResult, Warning
+from ..protocol.names import named
 
 # The built-in templates, by the name ``report/format`` takes.
-TEMPLATES = ("device_report",)
+ReportTemplate = Annotated[Literal["device_report"], named("ReportTemplate")]
 
-ReportFormat = Literal["html", "md", "json", "pdf"]
+ReportFormat = Annotated[Literal["html", "md", "json", "pdf"], named("ReportFormat")]
 # format -> (file name extension, MIME type)
 FORMATS: dict[str, tuple[str, str]] = {
     "html": (".html", "text/html"),

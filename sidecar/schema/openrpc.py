@@ -15,36 +15,41 @@ The output is shaped for those generators: tagged unions become ``oneOf``
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
-from typing import Any
+import operator
+from collections.abc import Iterable, Iterator
+from typing import Annotated, Any
 
 import msgspec
 
 from .. import PROTOCOL_VERSION, SERVER_NAME, __version__
 from ..policy import Policy
 from ..protocol.errors import ERROR_CODES, ErrorData, ErrorObject
-from ..server.progress import ProgressParams
+from ..protocol.names import NAME_KEY, named
+from ..protocol.progress import DETAIL_TAG, ProgressParams, ProgressValue
 from ..server.table import MethodSpec, MethodTable
-from .names import NAMED
 
 OPENRPC_VERSION = "1.3.2"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 _COMPONENT_REF = "#/components/schemas/"
 _DEFS_REF = "#/$defs/"
 
-# Types every client needs that no method signature names directly.
-_ENVELOPE_TYPES: tuple[type, ...] = (ErrorObject, ErrorData, ProgressParams, Policy)
+# Types every client needs that no method signature names directly ($/progress's params are added per table).
+_ENVELOPE_TYPES: tuple[type, ...] = (ErrorObject, ErrorData, Policy)
+# The generic envelope of $/progress, named for what it is once its detail is the union of every method's.
+_GENERICS = {ProgressParams: "ProgressParams", ProgressValue: "ProgressValue"}
 
 
 @functools.lru_cache(maxsize=4)
 def openrpc_document(table: MethodTable) -> dict[str, Any]:
     specs = list(table)
-    types = _types_of(specs)
+    progress = progress_params_type(specs)
+    types = (*_types_of(specs), progress)
     refs, components = msgspec.json.schema_components(types, ref_template=_COMPONENT_REF + "{name}")
-    names = _named_schemas()
+    refs, components = _name_generics(refs, components)
+    names: dict[str, Any] = {}
     components = {name: _use_names(_for_generators(schema), names) for name, schema in components.items()}
     components = dict(sorted({**components, **names}.items()))
-    ref_of = dict(zip(types, (_use_names(_for_generators(ref), names) for ref in refs)))
+    ref_of = dict(zip(types, (_use_names(_for_generators(ref), names) for ref in refs), strict=True))
     return {
         "openrpc": OPENRPC_VERSION,
         "info": {
@@ -56,7 +61,7 @@ def openrpc_document(table: MethodTable) -> dict[str, Any]:
         "methods": [_method(spec, ref_of, components) for spec in specs],
         "components": {"schemas": components, "errors": _errors()},
         "x-notifications": [
-            {"name": "$/progress", "direction": "server-to-client", "params": ref_of[ProgressParams]},
+            {"name": "$/progress", "direction": "server-to-client", "params": ref_of[progress]},
         ],
     }
 
@@ -98,6 +103,23 @@ def _types_of(specs: list[MethodSpec]) -> tuple[type, ...]:
     return tuple(seen)
 
 
+def progress_params_type(specs: Iterable[MethodSpec]) -> Any:
+    """``ProgressParams[D]`` with ``D`` the union of every method's detail type (each tagged with its
+    method's name, so a report says which method's it is), named ``ProgressDetail``."""
+    details = []
+    for spec in specs:
+        if spec.progress_type is None:
+            continue
+        tag = getattr(spec.progress_type, "__struct_config__", None)
+        if tag is None or tag.tag_field != DETAIL_TAG or tag.tag != spec.name:
+            raise TypeError(f"{spec.name}: its progress detail type must be a msgspec Struct tagged {DETAIL_TAG}={spec.name!r}")
+        details.append(spec.progress_type)
+    if not details:
+        return ProgressParams
+    union: Any = functools.reduce(operator.or_, details)
+    return ProgressParams[Annotated[union, named("ProgressDetail")]]
+
+
 def _method(spec: MethodSpec, ref_of: dict[type, Any], components: dict[str, Any]) -> dict[str, Any]:
     params_ref = ref_of[spec.params_type]
     params_schema = components[params_ref["$ref"].removeprefix(_COMPONENT_REF)]
@@ -116,10 +138,12 @@ def _method(spec: MethodSpec, ref_of: dict[type, Any], components: dict[str, Any
         "x-before-initialize": spec.before_init,
         "x-notification": spec.is_notification,
     }
-    if not spec.is_notification:
+    if spec.result_type is not None:  # not a notification
         method["result"] = {"name": "result", "schema": ref_of[spec.result_type]}
-    if spec.progress_type is not None:
-        method["x-progress-detail"] = ref_of[spec.progress_type]
+    if "progress_token" in params_schema.get("properties", {}):  # the method reports progress: with which detail
+        method["x-progress-detail"] = ref_of[spec.progress_type] if spec.progress_type is not None else {"type": "null"}
+    elif spec.progress_type is not None:
+        raise TypeError(f"{spec.name}: declares a progress detail type but its params take no progress_token")
     return method
 
 
@@ -145,28 +169,50 @@ def _for_generators(node: Any) -> Any:
     return node
 
 
-def _named_schemas() -> dict[str, dict[str, Any]]:
-    """The schema of every type declared with ``named`` (see names.py), under its name."""
-    return {name: {"title": name, **_for_generators(msgspec.json.schema(tp))} for name, tp in sorted(NAMED.items())}
+def _name_generics(refs: tuple[dict[str, Any], ...], components: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """msgspec names ``ProgressParams[...]`` after its parameter; give it (and ProgressValue) its own name."""
+    renamed = {}
+    for name, schema in components.items():
+        base = schema.get("title", "").split("[", 1)[0]
+        if "[" in schema.get("title", "") and base in _GENERICS.values():
+            renamed[name] = base
+    if len(set(renamed.values())) != len(renamed):
+        raise TypeError(f"one generic type is instantiated twice: {sorted(renamed)}")
+
+    def rename(node: Any) -> Any:
+        if isinstance(node, list):
+            return [rename(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        out = {key: rename(value) for key, value in node.items()}
+        ref = out.get("$ref")
+        if isinstance(ref, str) and ref.removeprefix(_COMPONENT_REF) in renamed:
+            out["$ref"] = _COMPONENT_REF + renamed[ref.removeprefix(_COMPONENT_REF)]
+        return out
+
+    out = {}
+    for name, schema in components.items():
+        new = renamed.get(name, name)
+        out[new] = rename({**schema, "title": new} if name in renamed else schema)
+    return tuple(rename(ref) for ref in refs), out
 
 
-def _use_names(node: Any, names: dict[str, dict[str, Any]]) -> Any:
-    """Replace inline copies of named types by ``$ref``s (also inside a ``... | None``)."""
+def _use_names(node: Any, names: dict[str, Any]) -> Any:
+    """Replace each use of a named type (``Annotated[T, named("Name")]``, see protocol/names.py) by a
+    ``$ref`` to one schema under its name, collected into ``names``: by identity, whatever its shape."""
     if isinstance(node, list):
         return [_use_names(item, names) for item in node]
     if not isinstance(node, dict):
         return node
-    kept = {key: node[key] for key in ("default",) if key in node}
-    bare = {key: value for key, value in node.items() if key not in ("default", "description", "title")}
-    targets = {name: {key: value for key, value in schema.items() if key not in ("description", "title")} for name, schema in names.items()}
-    for name, target in targets.items():  # an exact match first: RequestId is not "ProgressToken | None"
-        if bare == target:
-            return {"$ref": _COMPONENT_REF + name, **kept}
-    for name, target in targets.items():
-        members = target.get("anyOf")
-        if members and bare.get("anyOf") == [*members, {"type": "null"}]:  # msgspec flattens `T | None`
-            return {"anyOf": [{"$ref": _COMPONENT_REF + name}, {"type": "null"}], **kept}
-    return {key: _use_names(value, names) for key, value in node.items()}
+    node = {key: _use_names(value, names) for key, value in node.items()}
+    name = node.pop(NAME_KEY, None)
+    if name is None:
+        return node
+    kept = {key: node.pop(key) for key in ("default",) if key in node}
+    schema = {"title": name, **node}
+    if names.setdefault(name, schema) != schema:
+        raise TypeError(f"the named type {name} is used with two different schemas (a use adds constraints?): {names[name]} and {schema}")
+    return {"$ref": _COMPONENT_REF + name, **kept}
 
 
 def _rebase(node: Any) -> Any:

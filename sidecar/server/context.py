@@ -3,12 +3,13 @@ a narrow handle on the server's lifecycle (:class:`Control`), never the server i
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Generic, Protocol
 
 from ..policy import Policy
 from ..protocol.errors import RpcError
 from ..protocol.jsonrpc import RequestId
-from .progress import ProgressHub, ProgressToken, ProgressValue
+from ..protocol.progress import Detail, ProgressToken, ProgressValue
+from .progress import ProgressHub
 from .services import S
 from .session import Session
 
@@ -56,7 +57,10 @@ class Control(Protocol):
         ...
 
 
-class RequestContext:
+class RequestContext(Generic[Detail]):
+    """``RequestContext[D]``: a handler that reports progress names its ``detail`` type ``D`` here;
+    the method table reads it from this annotation, and ``report`` takes only a ``D``."""
+
     __slots__ = ("_hub", "control", "progress_token", "request_id")
 
     def __init__(self, control: Control, request_id: RequestId, progress_token: ProgressToken | None, hub: ProgressHub) -> None:
@@ -77,7 +81,7 @@ class RequestContext:
             raise RpcError("not_initialized", "this call needs a policy and none is in force yet", "Send initialize first.")
         return active.policy
 
-    def report(self, message: str | None = None, percentage: float | None = None, detail: dict[str, Any] | None = None) -> None:
+    def report(self, message: str | None = None, percentage: float | None = None, detail: Detail | None = None) -> None:
         """Report progress; cheap to call often (coalesced), a no-op when the caller sent no progress_token."""
         if self.progress_token is not None:
             self._hub.report(self.progress_token, ProgressValue(kind="report", message=message, percentage=percentage, detail=detail))

@@ -26,8 +26,9 @@ from ..protocol.errors import RpcError
 from ..protocol.framing import BadHeader, FrameTooLarge
 from ..protocol.jsonrpc import Call, Notify, RequestId
 from ..protocol.lifecycle import Lifecycle
+from ..protocol.progress import ProgressToken
 from .context import Control, RequestContext
-from .progress import ProgressHub, ProgressToken
+from .progress import ProgressHub
 from .session import ServerConfig
 from .table import MethodSpec
 

@@ -14,7 +14,7 @@ bracket and lose each other's ``end``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import anyio
 import msgspec
@@ -22,37 +22,18 @@ import msgspec
 from ..protocol.errors import RpcError
 from ..protocol.framing import DEFAULT_MAX_FRAME_BYTES
 from ..protocol.jsonrpc import encode_notification
-from ..schema.names import named
+from ..protocol.progress import ProgressParams, ProgressToken, ProgressValue
 from .transport import FrameWriter
 
-# A token is echoed in every notification and held while its work runs: bounded, like any id.
-ProgressToken = named("ProgressToken", int | Annotated[str, msgspec.Meta(max_length=256)])
 PROGRESS_METHOD = "$/progress"
 DEFAULT_INTERVAL = 0.1
 
 
-class ProgressValue(msgspec.Struct, frozen=True, omit_defaults=True):
-    """One progress update. ``percentage`` is 0-100; ``detail`` carries method-specific figures."""
-
-    kind: Literal["begin", "report", "end"]
-    title: str | None = None
-    message: str | None = None
-    percentage: float | None = None
-    detail: dict[str, Any] | None = None
-
-
-class ProgressParams(msgspec.Struct, frozen=True):
-    """The params of a ``$/progress`` notification (server to host)."""
-
-    token: ProgressToken
-    value: ProgressValue
-
-
 class _TokenState:
-    __slots__ = ("pending", "last_sent")
+    __slots__ = ("last_sent", "pending")
 
     def __init__(self) -> None:
-        self.pending: ProgressValue | None = None
+        self.pending: ProgressValue[Any] | None = None
         self.last_sent = -1e9
 
 
@@ -83,14 +64,15 @@ class ProgressHub:
         self._tokens[token] = _TokenState()
         self._emit(token, ProgressValue(kind="begin", title=title))
 
-    def report(self, token: ProgressToken, value: ProgressValue) -> None:
+    def report(self, token: ProgressToken, value: ProgressValue[Any]) -> None:
         state = self._tokens.get(token)
         if state is None:  # not begun, or already ended: a late report is dropped
             return
         state.pending = value
         self._wake.set()
 
-    def end(self, token: ProgressToken, message: str | None = None, detail: dict[str, Any] | None = None) -> None:
+    def end(self, token: ProgressToken, message: str | None = None, detail: msgspec.Struct | None = None) -> None:
+        """The last value of ``token``: what the work came to, in its method's ``detail`` type when it has one."""
         if self._tokens.pop(token, None) is not None:
             self._emit(token, ProgressValue(kind="end", message=message, detail=detail))
 
@@ -121,12 +103,12 @@ class ProgressHub:
                 next_due = due
         return next_due
 
-    def _emit(self, token: ProgressToken, value: ProgressValue) -> None:
+    def _emit(self, token: ProgressToken, value: ProgressValue[Any]) -> None:
         """Send one notification; one over the frame limit goes without its ``detail`` (an ``end``
         must still arrive, and no frame out may exceed the limit)."""
         payload = encode_notification(PROGRESS_METHOD, ProgressParams(token, value))
         if len(payload) > self._max_frame:
             note = f"progress detail omitted: {len(payload)} bytes is over the frame limit of {self._max_frame}"
-            slim = ProgressValue(kind=value.kind, title=(value.title or "")[:200] or None, message=note, percentage=value.percentage)
+            slim: ProgressValue[Any] = ProgressValue(kind=value.kind, title=(value.title or "")[:200] or None, message=note, percentage=value.percentage)
             payload = encode_notification(PROGRESS_METHOD, ProgressParams(token, slim))
         self._writer.send_nowait(payload)

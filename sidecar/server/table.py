@@ -17,13 +17,14 @@ import inspect
 import typing
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, get_args
+from typing import Any
 
 import msgspec
 
 from ..policy import Capability
+from ..protocol.names import members
 
-_KNOWN_CAPABILITIES = frozenset(get_args(Capability))
+_KNOWN_CAPABILITIES = frozenset(members(Capability))
 
 
 class NoParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -40,7 +41,7 @@ class MethodSpec:
     before_init: bool  # callable before ``initialize``
     after_shutdown: bool  # callable after ``shutdown``
     control: bool  # lifecycle control: never queued, never refused as busy
-    progress_type: type | None  # the type of its $/progress reports' ``detail``, when it has one
+    progress_type: type | None  # the ``D`` of its handler's ``RequestContext[D]``: its $/progress ``detail``, when it has one
     summary: str
     is_async: bool
     decode_params: Callable[[bytes], Any] = field(repr=False)
@@ -63,7 +64,6 @@ class MethodTable:
         after_shutdown: bool = False,
         notification: bool = False,
         control: bool = False,
-        progress: type | None = None,
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         if requires is None:
             raise TypeError(f"method {name!r} must declare the capabilities it requires (requires=() for none)")
@@ -75,7 +75,7 @@ class MethodTable:
         def register(handler: Callable[..., Any]) -> Callable[..., Any]:
             if name in self._methods:
                 raise ValueError(f"method {name!r} is registered twice")
-            params_type, result_type = _signature_types(handler)
+            params_type, result_type, progress_type = _signature_types(handler)
             self._methods[name] = MethodSpec(
                 name=name,
                 handler=handler,
@@ -85,7 +85,7 @@ class MethodTable:
                 before_init=before_init,
                 after_shutdown=after_shutdown,
                 control=control,
-                progress_type=progress,
+                progress_type=progress_type,
                 summary=_first_line(handler.__doc__),
                 is_async=inspect.iscoroutinefunction(handler),
                 decode_params=msgspec.json.Decoder(params_type).decode,
@@ -110,14 +110,15 @@ class MethodTable:
         return table
 
 
-def _signature_types(handler: Callable[..., Any]) -> tuple[type, type]:
-    """(params type, result type) from ``def handler(ctx, params: P) -> R``."""
+def _signature_types(handler: Callable[..., Any]) -> tuple[type, type, type | None]:
+    """(params type, result type, progress detail type) from ``def handler(ctx: RequestContext[D], params: P) -> R``."""
     hints = typing.get_type_hints(handler)
     parameters = list(inspect.signature(handler).parameters)
     if len(parameters) != 2:
         raise TypeError(f"handler {handler.__qualname__} must take (ctx, params)")
     try:
-        return hints[parameters[1]], hints["return"]
+        detail = typing.get_args(hints.get(parameters[0]))
+        return hints[parameters[1]], hints["return"], (detail[0] if detail and detail[0] is not type(None) else None)
     except KeyError as exc:
         raise TypeError(f"handler {handler.__qualname__} must annotate its params and return types") from exc
 

@@ -25,7 +25,9 @@ def test_a_direct_media_link_downloads_through_the_generic_extractor_into_the_do
     assert path.read_bytes() == data
     listed = job(downloader, started["job_id"])
     assert listed["status"] == "finished" and listed["files"] == [str(path)] and listed["error"] is None
-    assert listed["downloaded_bytes"] == listed["total_bytes"] == len(data) and listed["percent"] == 100
+    assert listed["progress"]["downloaded_bytes"] == listed["progress"]["total_bytes"] == len(data) and listed["progress"]["percent"] == 100
+    # The end carries the job's final state, as download/list shows it: no need to ask for it.
+    assert end["detail"] == {"method": "download/start", **listed}
     assert leftovers(downloads) == []
 
 
@@ -37,10 +39,11 @@ def test_progress_brackets_the_job_with_begin_reports_and_an_end_carrying_the_pa
     kinds = [value["kind"] for value in values]
     assert kinds[0] == "begin" and kinds[-1] == "end" and set(kinds[1:-1]) == {"report"}
     assert values[0]["title"] == "download"
-    figures = [value["detail"] for value in values if value["kind"] == "report" and value["detail"].get("downloaded_bytes")]
+    reports = [value["detail"] for value in values if value["kind"] == "report"]
+    assert {report["method"] for report in reports} == {"download/start"} and {report["status"] for report in reports} == {"active"}
+    figures = [report["progress"] for report in reports if report["progress"]["downloaded_bytes"]]
     assert figures, "no report carried byte counts"
-    assert {"status", "downloaded_bytes", "total_bytes", "speed", "eta", "filename", "job_id"} <= set(figures[-1])
-    assert figures[-1]["filename"] == "a [a].mp4" and figures[-1]["total_bytes"] == 200_000
+    assert figures[-1]["stage"] == "downloading" and figures[-1]["filename"] == "a [a].mp4" and figures[-1]["total_bytes"] == 200_000
     percentages = [value["percentage"] for value in values if value.get("percentage") is not None]
     assert percentages == sorted(percentages) and all(0 <= p <= 100 for p in percentages)
     assert end["message"].endswith("a [a].mp4")
@@ -64,8 +67,9 @@ def test_a_server_without_content_length_downloads_with_an_unknown_total(downloa
     # The server pauses mid-body until released, so the download is surely seen in progress.
     during = wait_bytes(downloader, "n")
     media.release()
-    assert during["detail"]["status"] == "downloading" and during["detail"]["total_bytes"] is None
-    assert during.get("percentage") is None and during["detail"]["downloaded_bytes"] > 0
+    figures = during["detail"]["progress"]
+    assert figures["stage"] == "downloading" and figures["total_bytes"] is None and figures["percent"] is None
+    assert during.get("percentage") is None and figures["downloaded_bytes"] > 0
     end = wait_end(downloader, "n")
     assert Path(end["message"]).read_bytes() == data
 

@@ -103,7 +103,7 @@ def test_a_job_record_gives_the_final_absolute_path_while_downloading_and_once_f
     started = downloader.request("download/start", {"url": url, "progress_token": "w", "filename_template": "sub/%(title)s.%(ext)s"})
     during = wait_bytes(downloader, "w")
     final = downloads / "sub" / "walk.mp4"
-    assert during["detail"]["path"] == str(final) and job(downloader, started["job_id"])["path"] == str(final)
+    assert during["detail"]["progress"]["path"] == str(final) and job(downloader, started["job_id"])["progress"]["path"] == str(final)
     media.release()
     end = wait_end(downloader, "w")
     assert end["detail"]["path"] == str(final) == end["message"]

@@ -6,7 +6,8 @@
 //
 // Output: every type under `$defs` of sidecar.schema.json (json-schema-to-typescript), and
 // `SidecarMethods` / `SidecarNotifications`, a map from each method of openrpc.json to its
-// params and result types, for a typed `invoke` in the app.
+// params and result types and, for a method that reports progress, the type of its reports'
+// `detail` (`x-progress-detail`), for a typed `invoke` and typed progress in the app.
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -41,6 +42,16 @@ function resultType(method) {
   throw new Error(`method ${method.name}: unsupported inline result schema ${JSON.stringify(schema)}`);
 }
 
+// The `detail` type of a method's $/progress values: a named type, or `null` for a method that
+// reports without one. Absent for a method that takes no progress_token.
+function progressType(method) {
+  const detail = method["x-progress-detail"];
+  if (detail === undefined) return null;
+  if (detail.$ref) return refName(detail.$ref);
+  if (detail.type === "null") return "null";
+  throw new Error(`method ${method.name}: unsupported x-progress-detail ${JSON.stringify(detail)}`);
+}
+
 function methodMap() {
   const requests = [];
   const notifications = [];
@@ -48,13 +59,14 @@ function methodMap() {
     if (method.name.startsWith("$/")) continue; // the protocol's own, sent by the host itself
     const params = refName(method["x-params-type"].$ref);
     const caps = JSON.stringify(method["x-capabilities"]);
-    const entry = `  ${JSON.stringify(method.name)}: { params: ${params}; capabilities: ${caps}`;
+    const progress = progressType(method);
+    const entry = `  ${JSON.stringify(method.name)}: { params: ${params}; capabilities: ${caps}${progress ? `; progress: ${progress}` : ""}`;
     if (method["x-notification"]) notifications.push(`${entry} };`);
     else requests.push(`${entry}; result: ${resultType(method)} };`);
   }
   const serverNotes = (openrpc["x-notifications"] ?? []).map((n) => `  ${JSON.stringify(n.name)}: ${refName(n.params.$ref)};`);
   return [
-    "/** Each request method: its params, result, and the capabilities a call needs. */",
+    "/** Each request method: its params, result, the capabilities a call needs, and the `detail` of its progress. */",
     "export interface SidecarMethods {",
     ...requests,
     "}",

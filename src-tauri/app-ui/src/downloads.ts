@@ -67,17 +67,21 @@ export class DownloadsView {
   }
 
   private progress(jobId: string, value: ProgressValue): void {
-    const row = this.row(jobId);
+    // A download's detail is the job as download/list shows it (under the sidecar's own job id).
+    const job = value.detail?.method === "download/start" ? { ...value.detail, job_id: jobId } : null;
     if (value.kind === "end") {
-      // The final state (files, error) is the job's; ask for it rather than parse the message.
-      void this.refresh(jobId);
+      // The end carries the job's final state (status, files, error). Only a job too large for one
+      // frame comes without it: then ask for it.
+      if (job) this.show(job);
+      else void this.refresh(jobId);
       return;
     }
+    const row = this.row(jobId);
     row.bar.set(value.percentage ?? null);
     row.status.textContent = value.message ?? "active";
-    const detail = value.detail as { downloaded_bytes?: number; total_bytes?: number } | null | undefined;
-    if (detail?.downloaded_bytes !== undefined) {
-      row.detail.textContent = `${formatBytes(detail.downloaded_bytes)} of ${formatBytes(detail.total_bytes)}`;
+    const figures = job?.progress;
+    if (figures && figures.downloaded_bytes !== null) {
+      row.detail.textContent = `${formatBytes(figures.downloaded_bytes)} of ${formatBytes(figures.total_bytes)}`;
     }
   }
 
@@ -95,7 +99,7 @@ export class DownloadsView {
     row.element.dataset.status = job.status;
     row.status.textContent = job.status;
     if (job.status === "finished") row.bar.set(100);
-    else if (job.percent !== null) row.bar.set(job.percent);
+    else if (job.progress.percent !== null) row.bar.set(job.progress.percent);
     const files = job.status === "finished" && job.path ? job.path : job.files.join(", ");
     row.detail.replaceChildren(
       files ? el("span", { "data-testid": "download-files" }, files) : "",

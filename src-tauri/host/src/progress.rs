@@ -147,6 +147,53 @@ mod tests {
         assert_eq!(closed.waiting(), 0);
     }
 
+    /// `$/progress` values as the sidecar sends them (docs/PROTOCOL.md): the detail is the reporting
+    /// method's own type, chosen by its `method` tag.
+    #[test]
+    fn a_progress_detail_decodes_into_its_methods_type() {
+        use crate::types::{JobStatus, ProgressDetail, ReportFormat};
+
+        let report: ProgressValue = serde_json::from_str(
+            r#"{"kind":"report","message":"writing","percentage":80,"detail":{"method":"report/format","format":"pdf","bytes":5120}}"#,
+        )
+        .unwrap();
+        let Some(ProgressDetail::ReportFormatProgress(detail)) = report.detail else { panic!("{report:?}") };
+        assert_eq!((detail.format, detail.bytes), (ReportFormat::Pdf, Some(5120)));
+
+        let end: ProgressValue = serde_json::from_str(
+            r#"{"kind":"end","message":"/d/a.mp4","detail":{"method":"download/start","job_id":"j1","url":"https://e.x/a",
+            "preset":"best","status":"finished","output_dir":"/d","progress_token":"t","path":"/d/a.mp4","resume_key":null,
+            "progress":{"stage":"downloading","filename":"a.mp4","path":"/d/a.mp4","downloaded_bytes":10,"total_bytes":10,
+            "total_is_estimate":false,"percent":100.0,"speed":null,"eta":null,"playlist_index":null,"playlist_count":null},
+            "files":["/d/a.mp4"],"warnings":[],"error":null}}"#,
+        )
+        .unwrap();
+        let Some(ProgressDetail::DownloadStartProgress(job)) = end.detail else { panic!("{end:?}") };
+        assert_eq!((job.status, job.files, job.progress.percent), (JobStatus::Finished, vec!["/d/a.mp4".to_owned()], Some(100.0)));
+
+        let mislabelled = r#"{"kind":"report","detail":{"method":"report/format","devices":[],"warnings":[]}}"#;
+        assert!(serde_json::from_str::<ProgressValue>(mislabelled).is_err(), "a detail is its method's type, not any object");
+    }
+
+    /// Every params type that takes a token names it `ProgressToken` (not `RequestId`, its look-alike).
+    #[test]
+    fn every_progress_token_is_a_progress_token() {
+        use crate::types::{
+            DevicesWatchParams, DownloadProbeParams, DownloadStartParams, InspectParams, LogsCollectParams, ProgressToken,
+            ReportFormatParams,
+        };
+
+        fn optional(token: &Option<ProgressToken>) -> Option<&ProgressToken> {
+            token.as_ref()
+        }
+        let _: fn(&DevicesWatchParams) -> &ProgressToken = |p| &p.progress_token;
+        let _: fn(&DownloadProbeParams) -> Option<&ProgressToken> = |p| optional(&p.progress_token);
+        let _: fn(&DownloadStartParams) -> Option<&ProgressToken> = |p| optional(&p.progress_token);
+        let _: fn(&InspectParams) -> Option<&ProgressToken> = |p| optional(&p.progress_token);
+        let _: fn(&LogsCollectParams) -> Option<&ProgressToken> = |p| optional(&p.progress_token);
+        let _: fn(&ReportFormatParams) -> Option<&ProgressToken> = |p| optional(&p.progress_token);
+    }
+
     #[tokio::test]
     async fn a_waiting_receiver_wakes_and_ends_after_the_last_update() {
         let mailbox = std::sync::Arc::new(Mailbox::default());

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::task::JoinHandle;
 
 use crate::client::{CallError, Client, ProgressStream};
-use crate::types::{DevicesWatchParams, DevicesWatchReport, ProgressValueKind};
+use crate::types::{DevicesWatchParams, DevicesWatchReport, ProgressDetail, ProgressValueKind};
 
 /// A running `devices/watch`; dropping it cancels the request.
 #[derive(Debug)]
@@ -40,11 +40,15 @@ impl DeviceWatch {
             if value.kind != ProgressValueKind::Report {
                 continue; // begin, and end (which comes right before the answer)
             }
+            // No detail: a list too large for one frame went without it; the next change sends it again.
             let Some(detail) = value.detail else { continue };
-            return Some(serde_json::from_value(serde_json::Value::Object(detail)).map_err(|e| CallError::Decode {
-                method: "devices/watch".into(),
-                reason: format!("progress detail is not a DevicesWatchReport: {e}"),
-            }));
+            return Some(match detail {
+                ProgressDetail::DevicesWatchReport(report) => Ok(report),
+                other => Err(CallError::Decode {
+                    method: "devices/watch".into(),
+                    reason: format!("progress detail is not a DevicesWatchReport: {other:?}"),
+                }),
+            });
         }
         // The progress ended: the request has its answer (or the connection is gone).
         let outcome = self.call.take()?.await;

@@ -98,6 +98,11 @@ export type ErrorKind =
   | "usb_permission_denied";
 /**
  * This interface was referenced by `SidecarTypes`'s JSON-Schema
+ * via the `definition` "JobStatus".
+ */
+export type JobStatus = "active" | "cancelled" | "failed" | "finished" | "interrupted" | "queued";
+/**
+ * This interface was referenced by `SidecarTypes`'s JSON-Schema
  * via the `definition` "LogLevel".
  */
 export type LogLevel = "debug" | "error" | "info" | "warning";
@@ -106,6 +111,21 @@ export type LogLevel = "debug" | "error" | "info" | "warning";
  * via the `definition` "LogScope".
  */
 export type LogScope = "all" | "crash" | "default" | "system";
+/**
+ * This interface was referenced by `SidecarTypes`'s JSON-Schema
+ * via the `definition` "ProgressDetail".
+ */
+export type ProgressDetail = DevicesWatchReport | DownloadStartProgress | LogsCollectProgress | ReportFormatProgress;
+/**
+ * This interface was referenced by `SidecarTypes`'s JSON-Schema
+ * via the `definition` "ReportFormat".
+ */
+export type ReportFormat = "html" | "json" | "md" | "pdf";
+/**
+ * This interface was referenced by `SidecarTypes`'s JSON-Schema
+ * via the `definition` "ReportTemplate".
+ */
+export type ReportTemplate = "device_report";
 
 /**
  * Every type of the sidecar protocol, for client code generators.
@@ -382,6 +402,7 @@ export interface DevicesWatchParams {
  */
 export interface DevicesWatchReport {
   devices: DeviceSummary[];
+  method: "devices/watch";
   warnings: Warning[];
 }
 /**
@@ -399,28 +420,22 @@ export interface DownloadCancelParams {
   job_id: string;
 }
 /**
- * One download of this sidecar process. Byte figures are for the file being downloaded.
+ * One download of this sidecar process.
  *
  * This interface was referenced by `SidecarTypes`'s JSON-Schema
  * via the `definition` "DownloadJob".
  */
 export interface DownloadJob {
-  downloaded_bytes: number | null;
   error: ErrorData | null;
-  eta: number | null;
-  filename: string | null;
   files: string[];
   job_id: string;
   output_dir: string;
   path: string | null;
-  percent: number | null;
   preset: string;
+  progress: DownloadProgress;
   progress_token: ProgressToken | null;
   resume_key: string | null;
-  speed: number | null;
-  status: "active" | "cancelled" | "failed" | "finished" | "interrupted" | "queued";
-  total_bytes: number | null;
-  total_is_estimate: boolean;
+  status: JobStatus;
   url: string;
   warnings: string[];
 }
@@ -435,6 +450,25 @@ export interface ErrorData {
   message: string;
   retryable: boolean;
   suggestion: string;
+}
+/**
+ * Where the file being downloaded stands; null what yt-dlp has not learnt (yet).
+ *
+ * This interface was referenced by `SidecarTypes`'s JSON-Schema
+ * via the `definition` "DownloadProgress".
+ */
+export interface DownloadProgress {
+  downloaded_bytes: number | null;
+  eta: number | null;
+  filename: string | null;
+  path: string | null;
+  percent: number | null;
+  playlist_count: number | null;
+  playlist_index: number | null;
+  speed: number | null;
+  stage: ("downloading" | "processing") | null;
+  total_bytes: number | null;
+  total_is_estimate: boolean;
 }
 /**
  * The jobs, oldest first. When they do not all fit in one frame (--max-frame-bytes), unfinished jobs are kept before ended ones, and newer ended jobs before older; omitted counts those left out.
@@ -539,12 +573,34 @@ export interface DownloadStartParams {
   url: string;
 }
 /**
+ * The ``detail`` of a download job's ``$/progress``: the job as ``download/list`` would show it now;
+ *     in its ``end``, the job's final state (status, files, error).
+ *
+ * This interface was referenced by `SidecarTypes`'s JSON-Schema
+ * via the `definition` "DownloadStartProgress".
+ */
+export interface DownloadStartProgress {
+  error: ErrorData | null;
+  files: string[];
+  job_id: string;
+  method: "download/start";
+  output_dir: string;
+  path: string | null;
+  preset: string;
+  progress: DownloadProgress;
+  progress_token: ProgressToken | null;
+  resume_key: string | null;
+  status: JobStatus;
+  url: string;
+  warnings: string[];
+}
+/**
  * This interface was referenced by `SidecarTypes`'s JSON-Schema
  * via the `definition` "DownloadStartResult".
  */
 export interface DownloadStartResult {
   job_id: string;
-  status: "active" | "cancelled" | "failed" | "finished" | "interrupted" | "queued";
+  status: JobStatus;
 }
 /**
  * A JSON-RPC 2.0 error object.
@@ -721,6 +777,17 @@ export interface LogsCollectParams {
   since?: string | null;
 }
 /**
+ * The ``detail`` of a ``logs/collect`` progress report: what the log file holds so far.
+ *
+ * This interface was referenced by `SidecarTypes`'s JSON-Schema
+ * via the `definition` "LogsCollectProgress".
+ */
+export interface LogsCollectProgress {
+  bytes: number;
+  log_count: number;
+  method: "logs/collect";
+}
+/**
  * A method that takes no parameters (``params`` may be omitted, ``{}`` or ``[]``).
  *
  * This interface was referenced by `SidecarTypes`'s JSON-Schema
@@ -742,6 +809,20 @@ export interface PolicyUpdateResult {
   policy_digest: string;
 }
 /**
+ * The ``detail`` of a ``report/format`` progress report.
+ *
+ * This interface was referenced by `SidecarTypes`'s JSON-Schema
+ * via the `definition` "ReportFormatProgress".
+ */
+export interface ReportFormatProgress {
+  /**
+   * The artifact's size once rendered; null while rendering.
+   */
+  bytes: number | null;
+  format: ReportFormat;
+  method: "report/format";
+}
+/**
  * The params of a ``$/progress`` notification (server to host).
  *
  * This interface was referenced by `SidecarTypes`'s JSON-Schema
@@ -752,13 +833,13 @@ export interface ProgressParams {
   value: ProgressValue;
 }
 /**
- * One progress update. ``percentage`` is 0-100; ``detail`` carries method-specific figures.
+ * One progress update. ``percentage`` is 0-100; ``detail`` is the method's own figures, tagged with its name.
  *
  * This interface was referenced by `SidecarTypes`'s JSON-Schema
  * via the `definition` "ProgressValue".
  */
 export interface ProgressValue {
-  detail?: {} | null;
+  detail?: ProgressDetail | null;
   kind: "begin" | "end" | "report";
   message?: string | null;
   percentage?: number | null;
@@ -772,7 +853,7 @@ export interface ProgressValue {
  */
 export interface ReportFormatParams {
   data: DeviceReportData;
-  format: "html" | "json" | "md" | "pdf";
+  format: ReportFormat;
   output_dir?: string | null;
   /**
    * Replace an existing artifact of the same name instead of failing with already_exists.
@@ -783,10 +864,7 @@ export interface ReportFormatParams {
    * Names the artifact, `<report_id>.<extension>`: letters, digits, '.', '_' and '-', starting with a letter or digit.
    */
   report_id: string;
-  /**
-   * A built-in template, one of: device_report.
-   */
-  template?: string;
+  template?: ReportTemplate;
 }
 /**
  * The artifact as written.
@@ -800,7 +878,7 @@ export interface ReportFormatResult {
    */
   artifact: string;
   bytes: number;
-  format: "html" | "json" | "md" | "pdf";
+  format: ReportFormat;
   mime: string;
   /**
    * Lowercase hex SHA-256 of the file.
@@ -808,21 +886,21 @@ export interface ReportFormatResult {
   sha256: string;
 }
 
-/** Each request method: its params, result, and the capabilities a call needs. */
+/** Each request method: its params, result, the capabilities a call needs, and the `detail` of its progress. */
 export interface SidecarMethods {
   "devices/list": { params: DevicesListParams; capabilities: ["device.inspect"]; result: DevicesListResult };
-  "devices/watch": { params: DevicesWatchParams; capabilities: ["device.inspect"]; result: DevicesWatchResult };
+  "devices/watch": { params: DevicesWatchParams; capabilities: ["device.inspect"]; progress: DevicesWatchReport; result: DevicesWatchResult };
   "download/cancel": { params: DownloadCancelParams; capabilities: ["download.fetch"]; result: DownloadJob };
   "download/list": { params: NoParams; capabilities: ["download.fetch"]; result: DownloadListResult };
-  "download/probe": { params: DownloadProbeParams; capabilities: ["download.fetch"]; result: DownloadProbeResult };
-  "download/start": { params: DownloadStartParams; capabilities: ["download.fetch"]; result: DownloadStartResult };
+  "download/probe": { params: DownloadProbeParams; capabilities: ["download.fetch"]; progress: null; result: DownloadProbeResult };
+  "download/start": { params: DownloadStartParams; capabilities: ["download.fetch"]; progress: DownloadStartProgress; result: DownloadStartResult };
   "health": { params: NoParams; capabilities: []; result: HealthResult };
   "initialize": { params: InitializeParams; capabilities: []; result: InitializeResult };
-  "inspect/basic": { params: InspectParams; capabilities: ["device.inspect"]; result: InspectBasicResult };
-  "inspect/deep": { params: InspectParams; capabilities: ["device.inspect"]; result: InspectDeepResult };
-  "logs/collect": { params: LogsCollectParams; capabilities: ["device.logs"]; result: LogsCollectResult };
+  "inspect/basic": { params: InspectParams; capabilities: ["device.inspect"]; progress: null; result: InspectBasicResult };
+  "inspect/deep": { params: InspectParams; capabilities: ["device.inspect"]; progress: null; result: InspectDeepResult };
+  "logs/collect": { params: LogsCollectParams; capabilities: ["device.logs"]; progress: LogsCollectProgress; result: LogsCollectResult };
   "policy/update": { params: PolicyUpdateParams; capabilities: []; result: PolicyUpdateResult };
-  "report/format": { params: ReportFormatParams; capabilities: ["report.write"]; result: ReportFormatResult };
+  "report/format": { params: ReportFormatParams; capabilities: ["report.write"]; progress: ReportFormatProgress; result: ReportFormatResult };
   "rpc.discover": { params: NoParams; capabilities: []; result: Record<string, unknown> };
   "shutdown": { params: NoParams; capabilities: []; result: null };
 }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use futures::FutureExt;
-use serde_json::{Map, Value, json};
+use serde_json::json;
 use tokio::sync::watch;
 
 use super::journal::{JobRecord, JobState, Journal, JournalError};
@@ -26,8 +26,8 @@ use crate::client::{CallError, Client, ProgressStream};
 use crate::jsonrpc::RpcError;
 use crate::supervisor::State;
 use crate::types::{
-    DownloadCancelParams, DownloadJob, DownloadJobStatus, DownloadListResult, DownloadStartParams, DownloadStartResult,
-    DownloadStartResultStatus, ErrorData, ProgressValue, ProgressValueKind,
+    DownloadCancelParams, DownloadJob, DownloadListResult, DownloadProgress, DownloadStartParams, DownloadStartResult,
+    ErrorData, JobStatus, ProgressDetail, ProgressValue, ProgressValueKind,
 };
 
 /// Receives every progress value of every job, with the job's key (from the reader's task: be quick).
@@ -122,7 +122,7 @@ impl DownloadQueue {
             }
             Err(QueueError::Call(error)) => {
                 tracing::info!(%key, %error, "download queued until the sidecar runs again");
-                Ok(DownloadStartResult { job_id: key, status: DownloadStartResultStatus::Queued })
+                Ok(DownloadStartResult { job_id: key, status: JobStatus::Queued })
             }
             Err(error) => Err(error),
         }
@@ -281,14 +281,12 @@ impl Inner {
         lock(&self.live).get(key).is_some_and(|live| live.client.closed().now_or_never().is_none())
     }
 
-    /// The `end` of a job's progress: its `detail` says how it ended (see docs/DOWNLOADS.md).
-    fn ended_by(&self, key: &str, detail: Option<&Map<String, Value>>) -> Result<(), QueueError> {
-        let field = |name: &str| detail.and_then(|detail| detail.get(name)).cloned().unwrap_or(Value::Null);
-        let status = field("status").as_str().unwrap_or_default().to_owned();
-        let path = field("path").as_str().map(str::to_owned);
-        let files = serde_json::from_value(field("files")).unwrap_or_default();
-        let error = serde_json::from_value(field("error")).ok();
-        self.ended(key, &status, path, files, error)
+    /// The `end` of a job's progress: its `detail` is the job in its final state (see docs/DOWNLOADS.md).
+    fn ended_by(&self, key: &str, detail: Option<&ProgressDetail>) -> Result<(), QueueError> {
+        let Some(ProgressDetail::DownloadStartProgress(job)) = detail else {
+            return Ok(()); // no final state given (the job's end was cut to fit the frame limit)
+        };
+        self.ended(key, &job_status(job.status), job.path.clone(), job.files.clone(), job.error.clone())
     }
 
     fn ended(
@@ -321,10 +319,10 @@ impl Inner {
     /// download that is not running are unknown: null).
     fn synthesized(&self, record: &JobRecord) -> DownloadJob {
         let status = match record.state {
-            JobState::Queued | JobState::Running | JobState::Interrupted => DownloadJobStatus::Queued,
-            JobState::Finished => DownloadJobStatus::Finished,
-            JobState::Failed => DownloadJobStatus::Failed,
-            JobState::Cancelled => DownloadJobStatus::Cancelled,
+            JobState::Queued | JobState::Running | JobState::Interrupted => JobStatus::Queued,
+            JobState::Finished => JobStatus::Finished,
+            JobState::Failed => JobStatus::Failed,
+            JobState::Cancelled => JobStatus::Cancelled,
         };
         let output_dir = match &record.params.output_dir {
             Some(dir) => self.downloads_root.join(dir.as_str()),
@@ -337,15 +335,21 @@ impl Inner {
             status,
             output_dir: output_dir.display().to_string(),
             progress_token: None,
-            filename: None,
             path: record.path.clone(),
             resume_key: Some(record.key.clone()),
-            downloaded_bytes: None,
-            total_bytes: None,
-            total_is_estimate: false,
-            percent: None,
-            speed: None,
-            eta: None,
+            progress: DownloadProgress {
+                stage: None,
+                filename: None,
+                path: None,
+                downloaded_bytes: None,
+                total_bytes: None,
+                total_is_estimate: false,
+                percent: None,
+                speed: None,
+                eta: None,
+                playlist_index: None,
+                playlist_count: None,
+            },
             files: record.files.clone(),
             warnings: Vec::new(),
             error: record.error.clone(),
@@ -353,7 +357,7 @@ impl Inner {
     }
 }
 
-fn job_status(status: DownloadJobStatus) -> String {
+fn job_status(status: JobStatus) -> String {
     status.to_string()
 }
 
