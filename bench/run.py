@@ -9,6 +9,7 @@ pipes, no asyncio), so differences are the servers', not the client's:
 * cold start: spawn to first ``health`` response, vs ``python -I -c pass`` (spawn to exit);
 * serial round trip (p50/p99) of ``health``, vs echoing the same frame through ``cat`` (the pipe floor);
 * pipelined ``health`` throughput, vs the ~40-line asyncio+msgspec reference server (bench/reference_server.py);
+  for both, each peer's CPU time per request too (from /proc: hardly moved by other load on the machine);
 * an 8 MiB result round trip in MB/s;
 * idle RSS after ``initialize``; time from stdin EOF to process exit.
 """
@@ -88,6 +89,12 @@ class Peer:
         reply = json.loads(self.call(json.dumps({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": params}).encode()))
         assert "result" in reply, reply
 
+    def cpu_seconds(self) -> float:
+        """CPU time the peer has used (user + system, from /proc): unlike wall time, hardly moved by other load."""
+        with open(f"/proc/{self.proc.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait(10)
@@ -113,26 +120,31 @@ def cold_start(runs: int) -> tuple[float, float]:
     return statistics.median(bare), statistics.median(sidecar)
 
 
-def serial_round_trips(argv: list[str], count: int, initialize: bool) -> list[float]:
+def serial_round_trips(argv: list[str], count: int, initialize: bool) -> tuple[list[float], float]:
+    """Round-trip times, and the peer's CPU time per call."""
     peer = Peer(argv)
     if initialize:
         peer.initialize()
     for _ in range(200):  # warm up
         peer.call(HEALTH)
     samples = []
+    cpu = peer.cpu_seconds()
     for _ in range(count):
         start = time.perf_counter()
         peer.call(HEALTH)
         samples.append(time.perf_counter() - start)
+    cpu = peer.cpu_seconds() - cpu
     peer.close()
-    return samples
+    return samples, cpu / count
 
 
-def pipelined_throughput(argv: list[str], count: int, initialize: bool) -> float:
+def pipelined_throughput(argv: list[str], count: int, initialize: bool) -> tuple[float, float]:
+    """Requests per second, and the peer's CPU time per request."""
     peer = Peer(argv)
     if initialize:
         peer.initialize()
     stream = b"".join(frame(b'{"jsonrpc":"2.0","id":%d,"method":"health"}' % i) for i in range(count))
+    cpu = peer.cpu_seconds()
     start = time.perf_counter()
     writer = threading.Thread(target=peer.write, args=(stream,))
     writer.start()
@@ -140,8 +152,9 @@ def pipelined_throughput(argv: list[str], count: int, initialize: bool) -> float
         peer.read_frame()
     elapsed = time.perf_counter() - start
     writer.join()
+    cpu = peer.cpu_seconds() - cpu
     peer.close()
-    return count / elapsed
+    return count / elapsed, cpu / count
 
 
 def big_result(size: int, runs: int) -> float:
@@ -201,26 +214,31 @@ def measure(quick: bool, only: set[str], repeat: int) -> list[tuple[str, str, st
     if "serial" in only:
         n = max(2000, int(20000 * scale))
 
-        def serial() -> tuple[list[float], list[float]]:
+        def serial() -> tuple[tuple[list[float], float], tuple[list[float], float]]:
             return serial_round_trips(SIDECAR, n, initialize=True), serial_round_trips(CAT, n, initialize=False)
 
-        sidecar_rtt, cat_rtt = _median_run(serial, lambda r: percentile(r[0], 0.5) / percentile(r[1], 0.5), repeat)
+        (sidecar_rtt, sidecar_cpu), (cat_rtt, cat_cpu) = _median_run(serial, lambda r: percentile(r[0][0], 0.5) / percentile(r[1][0], 0.5), repeat)
         p50, cat_p50 = percentile(sidecar_rtt, 0.5), percentile(cat_rtt, 0.5)
         rows.append((
-            "serial round trip, health (p50 / p99)",
+            f"serial round trip, health (p50 / p99; CPU per call {sidecar_cpu * 1e6:.1f} us)",
             f"{p50 * 1e6:.0f} / {percentile(sidecar_rtt, 0.99) * 1e6:.0f} us",
-            f"`cat` floor: {cat_p50 * 1e6:.0f} / {percentile(cat_rtt, 0.99) * 1e6:.0f} us ({p50 / cat_p50:.2f}x at p50)",
+            f"`cat` floor: {cat_p50 * 1e6:.0f} / {percentile(cat_rtt, 0.99) * 1e6:.0f} us, CPU {cat_cpu * 1e6:.1f} us ({p50 / cat_p50:.2f}x at p50)",
             _bar(p50 / cat_p50 <= 1.5, "p50 <= 1.5x"),
         ))
 
     if "pipelined" in only:
         m = max(20000, int(100000 * scale))
 
-        def pipelined() -> tuple[float, float]:
+        def pipelined() -> tuple[tuple[float, float], tuple[float, float]]:
             return pipelined_throughput(SIDECAR, m, initialize=True), pipelined_throughput(REFERENCE, m, initialize=False)
 
-        ours, reference = _median_run(pipelined, lambda r: r[0] / r[1], repeat)
-        rows.append(("pipelined health throughput", f"{ours:,.0f} req/s", f"reference asyncio+msgspec server: {reference:,.0f} req/s ({ours / reference:.2f}x)", _bar(ours / reference >= 0.8, ">= 0.8x")))
+        (ours, ours_cpu), (reference, reference_cpu) = _median_run(pipelined, lambda r: r[0][0] / r[1][0], repeat)
+        rows.append((
+            f"pipelined health throughput (CPU per request {ours_cpu * 1e6:.1f} us)",
+            f"{ours:,.0f} req/s",
+            f"reference asyncio+msgspec server: {reference:,.0f} req/s, CPU {reference_cpu * 1e6:.1f} us ({ours / reference:.2f}x)",
+            _bar(ours / reference >= 0.8, ">= 0.8x"),
+        ))
 
     if "blob" in only:
         rows.append(("8 MiB result round trip", f"{big_result(8 << 20, max(3, int(10 * scale))):.0f} MB/s", "test/blob through the same server", ""))
