@@ -36,7 +36,7 @@ def _encryption(expect: dict) -> str | None:
 
 
 # Makers as the phones name themselves, without emulators and boards that give none.
-_NOT_A_VENDOR = {"", "unknown", "qemu", "qualcomm", "qualcomm technology", "allwinner", "leadcore", "mediatek"}
+_NOT_A_VENDOR = {"", "unknown", "qemu", "qualcomm", "qualcomm technology", "allwinner", "leadcore", "mediatek", "alps"}
 
 
 def test_the_corpus_spans_vendors_and_every_android_generation() -> None:
