@@ -4,28 +4,32 @@ A frame holds one message or a batch. A single call is answered as soon as it ha
 its answer. A batch is answered with one array once every member that needs an
 answer has one (the members may finish in any order: async handlers run
 concurrently), and not at all when it held only notifications (JSON-RPC 2.0, 6).
-Pure logic: the two senders are given, the framing and the limits are theirs.
+Pure logic: the sink sends, and the framing and the limits are its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
 from .jsonrpc import RequestId
 
-SendOne = Callable[[RequestId, bytes], None]
-SendBatch = Callable[[list[tuple[RequestId, bytes]]], None]
+
+class Sink(Protocol):
+    """Where finished answers go (the dispatcher: it frames them and keeps them under the limit)."""
+
+    def send_response(self, request_id: RequestId, payload: bytes) -> None: ...
+
+    def send_batch(self, parts: list[tuple[RequestId, bytes]]) -> None: ...
 
 
 class Reply:
     """The answers of one frame. Call :meth:`expect` per member that will be answered, :meth:`deliver`
     with each answer, and :meth:`seal` once every member has been dispatched."""
 
-    __slots__ = ("_batch", "_discard", "_pending", "_sealed", "_send_batch", "_send_one")
+    __slots__ = ("_batch", "_discard", "_pending", "_sealed", "_sink")
 
-    def __init__(self, send_one: SendOne, send_batch: SendBatch, batch: bool, discard: bool = False) -> None:
-        self._send_one = send_one
-        self._send_batch = send_batch
+    def __init__(self, sink: Sink, batch: bool, discard: bool = False) -> None:
+        self._sink = sink  # one object, not two bound methods: a Reply is made per frame
         self._batch: list[tuple[RequestId, bytes]] | None = [] if batch else None
         self._pending = 0  # batch members still to answer
         self._sealed = False  # every member of the batch has been dispatched
@@ -43,7 +47,7 @@ class Reply:
         if self._discard:
             return
         if self._batch is None:
-            self._send_one(request_id, payload)
+            self._sink.send_response(request_id, payload)
             return
         self._batch.append((request_id, payload))
         self._pending -= 1
@@ -56,5 +60,5 @@ class Reply:
     def _flush_if_complete(self) -> None:
         # An all-notification batch has no members to answer, and gets no reply at all.
         if self._sealed and self._pending == 0 and self._batch:
-            self._send_batch(self._batch)
+            self._sink.send_batch(self._batch)
             self._batch = []

@@ -81,12 +81,13 @@ def _refusal(state: State, event: Event) -> RpcError:
 class Lifecycle:
     """One process's lifecycle. ``initialized`` stays true once initialize succeeded, whatever follows."""
 
-    __slots__ = ("exit_code", "initialized", "state")
+    __slots__ = ("exit_code", "initialized", "open", "state")
 
     def __init__(self) -> None:
         self.state = State.NEW
         self.initialized = False
         self.exit_code = 0
+        self.open = False  # every method may be called (running): the per-request check is one attribute
 
     @property
     def accepting(self) -> bool:
@@ -116,4 +117,5 @@ class Lifecycle:
         if event is Event.INITIALIZE:
             self.initialized = True
         self.state = state
+        self.open = state is State.RUNNING
         return action

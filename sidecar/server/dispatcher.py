@@ -87,7 +87,7 @@ class Dispatcher:
 
     def _handle_frame(self, payload: bytes) -> None:
         parsed = jsonrpc.parse(payload, self._max_accepted)
-        reply = Reply(self.send_response, self.send_batch, parsed.batch)
+        reply = Reply(self, parsed.batch)
         for message in parsed.messages:
             if isinstance(message, Call):
                 reply.expect()
@@ -156,15 +156,17 @@ class Dispatcher:
 
     def _handle_notification(self, note: Notify) -> None:
         # Requests sent as notifications still run; the spec forbids only the reply.
-        self._handle_call(Call(None, note.method, note.params), Reply(self.send_response, self.send_batch, batch=False, discard=True))
+        self._handle_call(Call(None, note.method, note.params), Reply(self, batch=False, discard=True))
 
     def _admit(self, method: str) -> MethodSpec:
         spec = self._table.get(method)
         if spec is None:
             raise RpcError("method_not_found", f"no method named {method!r}", "Call rpc.discover for the list of methods.")
-        refusal = self._lifecycle.admit(method, spec.before_init, spec.after_shutdown)
-        if refusal is not None:
-            raise refusal
+        lifecycle = self._lifecycle
+        if not lifecycle.open:
+            refusal = lifecycle.admit(method, spec.before_init, spec.after_shutdown)
+            if refusal is not None:
+                raise refusal
         if spec.requires:
             active = self._control.session.active
             granted = active.policy.capabilities if active else frozenset()

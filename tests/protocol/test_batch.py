@@ -17,16 +17,16 @@ class Out:
     def __init__(self) -> None:
         self.frames: list[object] = []
 
-    def one(self, request_id, payload: bytes) -> None:
+    def send_response(self, request_id, payload: bytes) -> None:
         self.frames.append(("one", request_id, payload))
 
-    def batch(self, parts) -> None:
+    def send_batch(self, parts) -> None:
         self.frames.append(("batch", list(parts)))
 
 
 def test_a_single_request_is_answered_at_once() -> None:
     out = Out()
-    reply = Reply(out.one, out.batch, batch=False)
+    reply = Reply(out, batch=False)
     reply.expect()
     reply.deliver(7, b"answer")
     assert out.frames == [("one", 7, b"answer")]
@@ -36,7 +36,7 @@ def test_a_single_request_is_answered_at_once() -> None:
 
 def test_a_notification_is_never_answered() -> None:
     out = Out()
-    reply = Reply(out.one, out.batch, batch=False, discard=True)
+    reply = Reply(out, batch=False, discard=True)
     assert reply.discards
     reply.expect()
     reply.deliver(None, b"error")
@@ -46,7 +46,7 @@ def test_a_notification_is_never_answered() -> None:
 
 def test_a_batch_of_notifications_only_gets_no_reply() -> None:
     out = Out()
-    reply = Reply(out.one, out.batch, batch=True)
+    reply = Reply(out, batch=True)
     reply.seal()
     assert out.frames == []
 
@@ -58,7 +58,7 @@ def test_a_batch_is_answered_once_in_one_array_after_its_last_answer(members, da
     inline = data.draw(st.integers(min_value=0, max_value=members))
     late = data.draw(st.permutations(list(range(inline, members))))
     out = Out()
-    reply = Reply(out.one, out.batch, batch=True)
+    reply = Reply(out, batch=True)
     for index in range(members):
         reply.expect()
         if index < inline:
