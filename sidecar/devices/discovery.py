@@ -14,8 +14,8 @@ from collections.abc import Awaitable, Iterable
 import anyio
 
 from ..backends import load
+from ..hostconfig import HostConfig
 from ..protocol.errors import RpcError
-from ..server.session import HostConfig
 from .android import presence as android
 from .android.adb import configured_server
 from .android.adbserver import client as adb_server

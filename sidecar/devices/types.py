@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from ..hostconfig import AdbServerSocket
 from ..protocol.names import named
 from ..protocol.progress import DETAIL_TAG, ProgressToken
 
@@ -31,12 +32,6 @@ class Warning(msgspec.Struct, frozen=True, omit_defaults=True):
     code: WarningCode
     message: str
     field: str | None = None
-
-
-AdbServerSocket = Annotated[str, msgspec.Meta(
-    pattern=r"^tcp:(([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]):)?[0-9]{1,5}$|^localabstract:[A-Za-z0-9._/\-]{1,100}$|^local(filesystem)?:/[A-Za-z0-9._/\-]{1,200}$",
-    description="an adb server's socket, as adb writes it: tcp:5037, tcp:HOST:PORT, localabstract:NAME, localfilesystem:PATH",
-), named("AdbServerSocket")]
 
 
 class ConnectionHints(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 import anyio
 from anyio.abc import ObjectSendStream
 
-from ..server.session import HostConfig
+from ..hostconfig import HostConfig
 from .android import presence as android
 from .android.adbserver import client as adb_server
 from .discovery import Listing, loads, merge, server_address

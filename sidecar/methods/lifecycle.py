@@ -9,11 +9,12 @@ from typing import Annotated
 import msgspec
 
 from .. import PROTOCOL_VERSION, SERVER_NAME, __version__, logs
+from ..hostconfig import HostConfig
 from ..policy import Capability, Policy
 from ..protocol.errors import RpcError
 from ..protocol.jsonrpc import RequestId
 from ..server.context import RequestContext
-from ..server.session import ActivePolicy, HostConfig
+from ..server.session import ActivePolicy
 from ..server.table import MethodTable, NoParams
 
 log = logging.getLogger(__name__)

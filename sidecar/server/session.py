@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Annotated
 
 import msgspec
 
-from ..devices.types import AdbServerSocket
-from ..policy import AbsolutePath, Policy, digest
+from ..hostconfig import HostConfig
+from ..policy import Policy, digest
 from ..protocol.framing import DEFAULT_MAX_FRAME_BYTES, FramingName
 
 
@@ -22,16 +21,6 @@ class ServerConfig(msgspec.Struct, frozen=True):
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     max_inflight: int = 32
     max_queue: int = 128
-
-
-class HostConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Where the host keeps things the sidecar may read (not permissions: those are the policy)."""
-
-    adb_key_path: AbsolutePath | None = None  # private key; default ~/.android/adbkey (read-only)
-    ios_pair_records_dir: AbsolutePath | None = None  # default: usbmuxd's records only
-    ffmpeg_location: AbsolutePath | None = None
-    device_timeout_s: Annotated[float, msgspec.Meta(gt=0, le=300)] = 10.0  # silence before a device counts as gone
-    adb_server: AdbServerSocket | None = None  # the user's adb server; default as adb finds it ($ADB_SERVER_SOCKET, $ANDROID_ADB_SERVER_PORT, tcp:5037)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,8 +31,8 @@ from typing import Any, Protocol, TypeVar
 
 import anyio
 
+from ...hostconfig import HostConfig
 from ...protocol.errors import RpcError
-from ...server.session import HostConfig
 from ..types import DeviceRef
 from . import usbholders
 from .adbserver import address as server_address

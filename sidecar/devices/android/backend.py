@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from ...server.session import HostConfig
+from ...hostconfig import HostConfig
 from ..logfile import LogFile
 from ..types import BasicInfo, DeepSignals, DeviceRef, LogsCollectParams, Warning
 from . import inspect, logs

@@ -13,8 +13,8 @@ from contextlib import AbstractAsyncContextManager
 
 import anyio
 
+from ...hostconfig import HostConfig
 from ...protocol.errors import RpcError
-from ...server.session import HostConfig
 from ..types import ConnectionHints, DeviceRef, DeviceState, DeviceSummary, Warning
 from . import commands, parse
 from .adb import open_session

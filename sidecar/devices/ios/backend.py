@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from ...server.session import HostConfig
+from ...hostconfig import HostConfig
 from ..logfile import LogFile
 from ..types import BasicInfo, DeepSignals, DeviceRef, LogsCollectParams, Warning
 from . import inspect, logs

@@ -24,8 +24,8 @@ from typing import Any
 
 import anyio
 
+from ...hostconfig import HostConfig
 from ...protocol.errors import RpcError
-from ...server.session import HostConfig
 from ..types import DeviceRef
 
 log = logging.getLogger(__name__)

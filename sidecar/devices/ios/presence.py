@@ -14,8 +14,8 @@ from typing import Any
 
 import anyio
 
+from ...hostconfig import HostConfig
 from ...protocol.errors import RpcError
-from ...server.session import HostConfig
 from ..types import (
     Connection,
     ConnectionHints,
