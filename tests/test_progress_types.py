@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from sidecar.methods import default_table
 from sidecar.protocol.progress import ProgressParams, ProgressValue
 from sidecar.schema.openrpc import openrpc_document, progress_params_type
+from sidecar.server.context import RequestContext
+from sidecar.server.table import MethodTable
 
 from .conftest import REPO
 
@@ -148,3 +150,50 @@ def test_a_detail_of_another_shape_is_refused_by_the_schema_and_the_types() -> N
         jsonschema.validate(wrong, _PARAMS_SCHEMA)
     with pytest.raises(msgspec.ValidationError):
         _decode(json.dumps(wrong))
+
+
+class _Params(msgspec.Struct):
+    progress_token: int | None = None
+
+
+class _Untagged(msgspec.Struct):
+    done: int
+
+
+class _OtherMethods(msgspec.Struct, tag="other/method", tag_field="method"):
+    done: int
+
+
+class _Mine(msgspec.Struct, tag="mine", tag_field="method"):
+    done: int
+
+
+class _NoToken(msgspec.Struct):
+    pass
+
+
+def _table_with(detail: type, params: type = _Params) -> MethodTable:
+    table = MethodTable()
+
+    async def mine(ctx: RequestContext[Any], params: Any) -> None: ...
+
+    mine.__annotations__ = {"ctx": RequestContext[detail], "params": params, "return": type(None)}
+    table.method("mine", requires=())(mine)
+    return table
+
+
+def test_the_method_table_reads_a_methods_detail_type_from_its_context() -> None:
+    assert _table_with(_Mine).get("mine").progress_type is _Mine
+    assert {spec.name: spec.progress_type for spec in default_table()}["devices/watch"].__name__ == "DevicesWatchReport"
+    assert {spec.name for spec in default_table() if spec.progress_type is None} >= {"health", "inspect/basic", "download/list"}
+
+
+@pytest.mark.parametrize("detail", [_Untagged, _OtherMethods], ids=["untagged", "tagged with another method"])
+def test_a_detail_type_not_tagged_with_its_method_is_refused_by_the_generator(detail: type) -> None:
+    with pytest.raises(TypeError, match="must be a msgspec Struct tagged method='mine'"):
+        openrpc_document(_table_with(detail))
+
+
+def test_a_detail_type_on_a_method_without_a_progress_token_is_refused_by_the_generator() -> None:
+    with pytest.raises(TypeError, match="params take no progress_token"):
+        openrpc_document(_table_with(_Mine, _NoToken))

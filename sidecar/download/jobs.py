@@ -332,13 +332,16 @@ class DownloadJobs:
     def _end(self, job: _Job) -> None:
         if job.token is None or self._hub is None:
             return
-        if job.status == "finished":
-            message = job.files[-1] if job.files else "finished"
-        else:
-            message = job.error.message if job.error is not None else job.status
-        self._hub.end(job.token, message, job.snapshot(DownloadStartProgress))
+        self._hub.end(job.token, _end_message(job), job.snapshot(DownloadStartProgress))
         self._release(job)
 
     def _release(self, job: _Job) -> None:
         if job.token is not None and self._hub is not None:
             self._hub.release(job.token)
+
+
+def _end_message(job: _Job) -> str:
+    """An end in words: the finished job's last file, else its error, else its status (the detail has it all)."""
+    if job.status == "finished":
+        return job.files[-1] if job.files else "finished"
+    return job.error.message if job.error is not None else job.status
