@@ -251,6 +251,15 @@ def test_android_crash_scope_copies_readable_crash_files_and_warns_about_unreada
     assert {w["code"] for w in plain["warnings"]} == {"permission_denied"}
 
 
+def test_log_collection_reports_how_much_the_log_file_holds_so_far(device_sidecar, android) -> None:
+    result = device_sidecar.request("logs/collect", android_ref(android("pixel")) | {"duration_s": 2, "progress_token": "held"}, timeout=60)
+    reports = [n["params"]["value"] for n in device_sidecar.notifications if n["params"]["token"] == "held" and n["params"]["value"]["kind"] == "report"]
+    assert reports, "no progress report while the log was followed"
+    figures = [(value["detail"]["bytes"], value["detail"]["log_count"]) for value in reports]
+    assert {value["detail"]["method"] for value in reports} == {"logs/collect"}
+    assert figures == sorted(figures) and 0 < figures[-1][0] <= result["bytes"] and figures[-1][1] <= result["log_count"]
+
+
 def test_cancelled_log_collection_stops_and_leaves_no_file(device_sidecar, android, policy) -> None:
     phone = android("pixel")
     device_sidecar.send({"jsonrpc": "2.0", "id": "follow", "method": "logs/collect", "params": android_ref(phone) | {"duration_s": 120, "progress_token": "f"}})
