@@ -127,7 +127,7 @@ def run(request: WorkerRequest, emit: EventWriter) -> int:
             return 0
         except RpcError as error:
             emit(Failed(_failure_kind(error.kind), error.data.message, error.data.retryable))
-        except Exception as exc:  # yt-dlp's DownloadError and anything under it
+        except Exception as exc:  # noqa: BLE001 (yt-dlp's DownloadError and anything under it: reported as the job's failure)
             emit(_failure(exc, guard))
         return 1
 
@@ -138,7 +138,7 @@ def _failure(exc: Exception, guard: AddressGuard) -> Failed:
     from yt_dlp.utils import DownloadError
 
     if not isinstance(exc, DownloadError):
-        log.exception("download worker failed")
+        log.error("download worker failed", exc_info=exc)
         return Failed("io_error" if isinstance(exc, OSError) else "download_failed", str(exc) or type(exc).__name__, False)
     return Failed("download_failed", str(exc).removeprefix("ERROR: "), _retryable(exc))
 
@@ -180,8 +180,9 @@ def _interrupt_at_eof(fd: int) -> None:
         pass
     # Aimed at the main thread, so a blocking read there is interrupted too (a process-wide
     # kill could be taken by this thread and leave the main thread waiting for data).
-    if hasattr(signal, "pthread_kill"):
-        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+    main = threading.main_thread().ident  # never None: the main thread is running (it started this one)
+    if hasattr(signal, "pthread_kill") and main is not None:
+        signal.pthread_kill(main, signal.SIGINT)
     else:
         _thread.interrupt_main()
 
