@@ -367,7 +367,7 @@ impl Shared {
                     None => {}
                 }
             }
-            Ok(Incoming::Progress { token, value }) => self.route(token, value),
+            Ok(Incoming::Progress { token, value }) => self.route(token, *value),
             Ok(Incoming::Notification { method }) if noise.stray.admit() => {
                 tracing::debug!(method, "notification without a consumer");
             }

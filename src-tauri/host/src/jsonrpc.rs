@@ -59,23 +59,13 @@ impl From<String> for ProgressToken {
 #[derive(Debug)]
 pub enum Incoming {
     /// The answer to request `id`: its raw result (decoded by the caller) or its error.
-    Response {
-        id: u64,
-        outcome: Result<Box<RawValue>, RpcError>,
-    },
-    Progress {
-        token: ProgressToken,
-        value: ProgressValue,
-    },
+    Response { id: u64, outcome: Result<Box<RawValue>, RpcError> },
+    /// Boxed: a progress value (a typed union) is many times the size of the other variants.
+    Progress { token: ProgressToken, value: Box<ProgressValue> },
     /// Any other notification; none exist yet besides `$/progress`.
-    Notification {
-        method: String,
-    },
+    Notification { method: String },
     /// A response the host cannot attribute: `id: null` (an unreadable frame) or a foreign id.
-    Unattributed {
-        id: Value,
-        error: Option<RpcError>,
-    },
+    Unattributed { id: Value, error: Option<RpcError> },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -176,7 +166,7 @@ pub fn decode(payload: &[u8]) -> Result<Incoming, DecodeError> {
                 Value::String(s) => Some(ProgressToken::Str(s)),
                 _ => None,
             };
-            token.map(|token| Incoming::Progress { token, value }).ok_or(DecodeError::Shape)
+            token.map(|token| Incoming::Progress { token, value: Box::new(value) }).ok_or(DecodeError::Shape)
         }
         _ => Err(DecodeError::Shape),
     }
