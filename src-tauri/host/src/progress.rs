@@ -169,18 +169,24 @@ mod tests {
         )
         .unwrap();
         let Some(ProgressDetail::DownloadStartProgress(job)) = end.detail else { panic!("{end:?}") };
-        assert_eq!((job.status, job.files, job.progress.percent), (JobStatus::Finished, vec!["/d/a.mp4".to_owned()], Some(100.0)));
+        assert_eq!(
+            (job.status, job.files, job.progress.percent),
+            (JobStatus::Finished, vec!["/d/a.mp4".to_owned()], Some(100.0))
+        );
 
         let mislabelled = r#"{"kind":"report","detail":{"method":"report/format","devices":[],"warnings":[]}}"#;
-        assert!(serde_json::from_str::<ProgressValue>(mislabelled).is_err(), "a detail is its method's type, not any object");
+        assert!(
+            serde_json::from_str::<ProgressValue>(mislabelled).is_err(),
+            "a detail is its method's type, not any object"
+        );
     }
 
     /// Every params type that takes a token names it `ProgressToken` (not `RequestId`, its look-alike).
     #[test]
     fn every_progress_token_is_a_progress_token() {
         use crate::types::{
-            DevicesWatchParams, DownloadProbeParams, DownloadStartParams, InspectParams, LogsCollectParams, ProgressToken,
-            ReportFormatParams,
+            DevicesWatchParams, DownloadProbeParams, DownloadStartParams, InspectParams, LogsCollectParams,
+            ProgressToken, ReportFormatParams,
         };
 
         fn optional(token: &Option<ProgressToken>) -> Option<&ProgressToken> {
