@@ -110,9 +110,8 @@ async def _device(ctx: RequestContext[Any], ref: DeviceRef) -> AsyncIterator[Any
     """The platform backend's connected device, holding that device's lock."""
     load(_CLIENTS[ref.platform])
     backend = importlib.import_module(f"sidecar.devices.{ref.platform}.backend")
-    async with ctx.control.device_locks.lock(ref.platform, ref.device_id):
-        async with backend.connect(ref, ctx.session.host_config) as device:
-            yield device
+    async with ctx.control.device_locks.lock(ref.platform, ref.device_id), backend.connect(ref, ctx.session.host_config) as device:
+        yield device
 
 
 def _reporter(ctx: RequestContext[None]) -> Callable[[str, float | None], None]:
