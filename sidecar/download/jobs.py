@@ -166,7 +166,7 @@ class DownloadJobs:
             raise RpcError("busy", f"{MAX_QUEUED} downloads are already waiting to start", "Wait for some to start, then retry.", retryable=True)
         if params.resume_key is not None and any(job.resume_key == params.resume_key and not job.ended for job in self._jobs.values()):
             raise RpcError("invalid_params", f"resume_key {params.resume_key!r} belongs to a download that has not ended", "Give each download its own key.")
-        if params.progress_token is not None and self._hub is not None:
+        if params.progress_token is not None:
             self._hub.claim(params.progress_token, "another download")  # or a request: held until the job's end
         job = _Job(params, target, policy, output_dir, template, self._host.session.host_config.ffmpeg_location)
         self._jobs[job.job_id] = job
@@ -319,24 +319,24 @@ class DownloadJobs:
     # ---- progress on the job's token
 
     def _begin(self, job: _Job) -> None:
-        if job.token is not None and self._hub is not None:
+        if job.token is not None:
             self._hub.begin(job.token, PROGRESS_TITLE)
             self._report(job)
 
     def _report(self, job: _Job, message: str | None = None) -> None:
-        if job.token is not None and self._hub is not None:
+        if job.token is not None:
             stage = job.latest.status if job.latest is not None else job.status
             detail = job.snapshot(DownloadStartProgress)
             self._hub.report(job.token, ProgressValue(kind="report", message=message or stage, percentage=job.percent, detail=detail))
 
     def _end(self, job: _Job) -> None:
-        if job.token is None or self._hub is None:
+        if job.token is None:
             return
         self._hub.end(job.token, _end_message(job), job.snapshot(DownloadStartProgress))
         self._release(job)
 
     def _release(self, job: _Job) -> None:
-        if job.token is not None and self._hub is not None:
+        if job.token is not None:
             self._hub.release(job.token)
 
 
