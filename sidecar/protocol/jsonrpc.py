@@ -32,14 +32,19 @@ _SEND_JSON = "Send one JSON-RPC 2.0 message (a JSON object) or a batch (an array
 _ENVELOPE = 'Send {"jsonrpc": "2.0", "method": <string>, "id": <string or integer>, "params": <object>} (docs/PROTOCOL.md).'
 
 
-class _Envelope(msgspec.Struct):
+# Structs made per message are not tracked by the GC (gc=False): none can be part of a reference
+# cycle (nothing they hold can refer back to them), and a tracked one costs a share of every
+# young-generation collection.
+
+
+class _Envelope(msgspec.Struct, gc=False):
     jsonrpc: Literal["2.0"]
     method: str
-    id: int | str | None | msgspec.UnsetType = msgspec.UNSET
+    id: int | str | msgspec.UnsetType | None = msgspec.UNSET
     params: msgspec.Raw = _NO_PARAMS
 
 
-class Call(msgspec.Struct, frozen=True):
+class Call(msgspec.Struct, frozen=True, gc=False):
     """A request: expects exactly one response carrying ``id``."""
 
     id: RequestId
@@ -47,7 +52,7 @@ class Call(msgspec.Struct, frozen=True):
     params: msgspec.Raw
 
 
-class Notify(msgspec.Struct, frozen=True):
+class Notify(msgspec.Struct, frozen=True, gc=False):
     """A notification: never answered."""
 
     method: str
@@ -64,26 +69,26 @@ class Invalid(msgspec.Struct, frozen=True):
 Message = Call | Notify | Invalid
 
 
-class Parsed(msgspec.Struct, frozen=True):
+class Parsed(msgspec.Struct, frozen=True, gc=False):
     """The messages of one frame, and whether they came as a batch (so answer with an array)."""
 
     messages: list[Message]
     batch: bool
 
 
-class Response(msgspec.Struct, frozen=True):
+class Response(msgspec.Struct, frozen=True, gc=False):
     jsonrpc: Literal["2.0"]
     id: RequestId
     result: Any
 
 
-class ErrorResponse(msgspec.Struct, frozen=True):
+class ErrorResponse(msgspec.Struct, frozen=True, gc=False):
     jsonrpc: Literal["2.0"]
     id: RequestId
     error: ErrorObject
 
 
-class Notification(msgspec.Struct, frozen=True):
+class Notification(msgspec.Struct, frozen=True, gc=False):
     jsonrpc: Literal["2.0"]
     method: str
     params: Any
@@ -98,6 +103,8 @@ _encoder = msgspec.json.Encoder()
 def parse(payload: bytes, max_batch: int = 1024) -> Parsed:
     """Parse one frame's payload into messages (a batch of at most ``max_batch``). Never raises."""
     try:
+        if payload[:1] == b"{" and payload.isascii():  # the usual frame: one message, plain ASCII
+            return Parsed([_parse_one(payload)], batch=False)
         return _parse(payload, max_batch)
     except RecursionError:
         return _single(Invalid(None, too_deep()))
