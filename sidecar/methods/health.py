@@ -24,7 +24,7 @@ class PythonInfo(msgspec.Struct, frozen=True):
     prefix: str
 
 
-class HealthResult(msgspec.Struct, frozen=True):
+class HealthResult(msgspec.Struct, frozen=True, gc=False):  # one per call; can never be in a reference cycle
     status: Literal["ok"]
     version: str
     uptime_ms: int
@@ -36,6 +36,9 @@ class HealthResult(msgspec.Struct, frozen=True):
     backends: dict[str, BackendStatus]
 
 
+# A syscall per call otherwise. The server never forks (download workers fork from a template
+# process started with exec), so the process that imported this is the one answering.
+_PID = os.getpid()
 _PYTHON = PythonInfo(
     version=platform.python_version(),
     implementation=sys.implementation.name,
@@ -52,7 +55,7 @@ def health(ctx: RequestContext, params: NoParams) -> HealthResult:
         status="ok",
         version=__version__,
         uptime_ms=session.uptime_ms,
-        pid=os.getpid(),
+        pid=_PID,
         python=_PYTHON,
         initialized=ctx.control.initialized,
         inflight=ctx.control.inflight,
