@@ -5,7 +5,7 @@
 // commands are the app's `sidecar` plugin; a call that reports progress takes a Channel.
 
 import type { CommandError, Commands, DevicesEvent, EvidenceCheck, EvidenceStatus, Setup, Status, Written } from "./generated/app.js";
-import type { Channel } from "./types.js";
+import type { Channel, Progress } from "./types.js";
 
 /** A new channel whose messages go to `handler`. */
 export function channel<T>(handler: (message: T) => void): Channel<T> {
@@ -48,4 +48,4 @@ export function asCommandError(error: unknown): CommandError {
   return { kind: "internal_error", message: String(error), suggestion: "This is a bug in the app; please report it.", retryable: false };
 }
 
-export type { Channel, CommandError, DevicesEvent, EvidenceCheck, EvidenceStatus, Setup, Status, Written };
+export type { Channel, CommandError, DevicesEvent, EvidenceCheck, EvidenceStatus, Progress, Setup, Status, Written };

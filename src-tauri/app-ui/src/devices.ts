@@ -1,7 +1,7 @@
 // Devices: the live list (the user's adb server or USB, plus Android over TCP and a usbmuxd from the
 // settings or typed here), and for the chosen one its inspection, deep signals, logs and reports.
 
-import { asCommandError, call, channel, type DevicesEvent } from "./api.js";
+import { asCommandError, call, channel, type DevicesEvent, type Progress } from "./api.js";
 import { button, el, formatBytes, progressBar, yesNo } from "./dom.js";
 import { deviceEntries, reportEvidence } from "./evidence.js";
 import type {
@@ -9,8 +9,8 @@ import type {
   DeepSignals,
   DeviceSummary,
   DevicesListParams,
+  LogsCollectProgress,
   LogsCollectResult,
-  ProgressValue,
   ReportEvidence,
   ReportFormatParams,
   Warning,
@@ -120,7 +120,7 @@ export class DevicesView {
       logsDuration,
       button("Collect logs", "collect-logs", async () => {
         const bar = panel.logsStarted();
-        const onProgress = channel<ProgressValue>((value) => bar.set(value.percentage ?? null));
+        const onProgress = channel<Progress<LogsCollectProgress>>((value) => bar.set(value.percentage ?? null));
         try {
           panel.logs(await call("logs_collect", { params: { ...ref, duration_s: Number(logsDuration.value) }, onProgress }));
         } catch (error) {

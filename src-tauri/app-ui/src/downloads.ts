@@ -4,9 +4,9 @@
 // at start and after a sidecar restart: the downloads the app resumed after a crash or its last
 // close), on the channel `download_follow` passes.
 
-import { asCommandError, call, channel } from "./api.js";
+import { asCommandError, call, channel, type Progress } from "./api.js";
 import { button, el, formatBytes, progressBar } from "./dom.js";
-import type { DownloadJob, ProgressValue } from "./generated/sidecar.js";
+import type { DownloadJob, DownloadStartProgress } from "./generated/sidecar.js";
 import { errorCard } from "./status.js";
 
 interface Row {
@@ -49,9 +49,11 @@ export class DownloadsView {
   async start(url: string, preset: string): Promise<void> {
     try {
       // Its progress may come before the answer that names the job: held until then.
-      const early: ProgressValue[] = [];
+      const early: Progress<DownloadStartProgress>[] = [];
       let jobId: string | null = null;
-      const onProgress = channel<ProgressValue>((value) => (jobId === null ? early.push(value) : this.progress(jobId, value)));
+      const onProgress = channel<Progress<DownloadStartProgress>>((value) =>
+        jobId === null ? early.push(value) : this.progress(jobId, value),
+      );
       const started = await call("download_start", { params: { url, preset }, onProgress });
       jobId = started.job_id;
       this.row(jobId).status.textContent = started.status;
@@ -63,12 +65,12 @@ export class DownloadsView {
   }
 
   private async follow(jobId: string): Promise<void> {
-    await call("download_follow", { jobId, onProgress: channel<ProgressValue>((value) => this.progress(jobId, value)) });
+    await call("download_follow", { jobId, onProgress: channel<Progress<DownloadStartProgress>>((value) => this.progress(jobId, value)) });
   }
 
-  private progress(jobId: string, value: ProgressValue): void {
+  private progress(jobId: string, value: Progress<DownloadStartProgress>): void {
     // A download's detail is the job as download/list shows it (under the sidecar's own job id).
-    const job = value.detail?.method === "download/start" ? { ...value.detail, job_id: jobId } : null;
+    const job = value.detail ? { ...value.detail, job_id: jobId } : null;
     if (value.kind === "end") {
       // The end carries the job's final state (status, files, error). Only a job too large for one
       // frame comes without it: then ask for it.

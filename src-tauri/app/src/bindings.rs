@@ -7,7 +7,8 @@
 //!   log's), from their Rust types (ts-rs).
 //!
 //! The protocol's types come from `schemas/` instead (`generated/sidecar.d.ts`), imported from
-//! there by name; the page's own (a channel as it holds it) from `src/types.ts`.
+//! there by name; the page's own (a channel as it holds it, and a call's progress as the protocol's
+//! `ProgressValue` with that method's detail) from `src/types.ts`.
 //!
 //! A test checks that the file is what the code gives;
 //! `SIDECAR_WRITE_BINDINGS=1 cargo test -p sidecar-app bindings` (`npm run gen-app-types` in
@@ -110,9 +111,9 @@ impl Translator {
             ("Result", [ok]) => self.ts(ok), // the commands' own alias: errors are CommandError
             ("Option", [some]) => format!("{} | null", self.ts(some)),
             ("Vec", [item]) => format!("{}[]", self.ts(item)),
-            ("Channel", [message]) => {
-                self.handwritten.insert("Channel".into());
-                format!("Channel<{}>", self.ts(message))
+            ("Channel" | "Progress", [message]) => {
+                self.handwritten.insert(name.clone());
+                format!("{name}<{}>", self.ts(message))
             }
             ("String" | "str" | "PathBuf", []) => "string".into(),
             ("bool", []) => "boolean".into(),

@@ -14,7 +14,7 @@ use tauri::ipc::Channel;
 
 use crate::downloads::{Downloads, queue_error};
 use crate::error::CommandError;
-use crate::progress;
+use crate::progress::{self, Progress};
 use crate::sidecar::{Setup, Sidecar, Status};
 use crate::watch::{DeviceWatcher, DevicesEvent};
 
@@ -99,7 +99,7 @@ pub async fn inspect_deep(
 pub async fn logs_collect(
     sidecar: State<'_, Sidecar>,
     mut params: types::LogsCollectParams,
-    on_progress: Channel<types::ProgressValue>,
+    on_progress: Channel<Progress<types::LogsCollectProgress>>,
 ) -> Result<types::LogsCollectResult> {
     let client = sidecar.client().await?;
     let (token, stream) = client.progress_channel();
@@ -132,7 +132,7 @@ pub async fn download_start(
     sidecar: State<'_, Sidecar>,
     downloads: State<'_, Downloads>,
     params: types::DownloadStartParams,
-    on_progress: Channel<types::ProgressValue>,
+    on_progress: Channel<Progress<types::DownloadStartProgress>>,
 ) -> Result<types::DownloadStartResult> {
     let client = sidecar.client().await?;
     let started = downloads.queue()?.submit(&client, params).await.map_err(queue_error)?;
@@ -143,7 +143,11 @@ pub async fn download_start(
 /// Send the progress of a download the page found in `download_list` (one the app resumed, or
 /// one started before the page loaded) to `on_progress`, its latest report at once.
 #[tauri::command]
-pub fn download_follow(downloads: State<'_, Downloads>, job_id: String, on_progress: Channel<types::ProgressValue>) {
+pub fn download_follow(
+    downloads: State<'_, Downloads>,
+    job_id: String,
+    on_progress: Channel<Progress<types::DownloadStartProgress>>,
+) {
     downloads.follow(&job_id, on_progress);
 }
 

@@ -14,12 +14,16 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use sidecar_host::jobs::{DownloadQueue, JournalError, QueueError};
-use sidecar_host::types::ProgressValue;
+use sidecar_host::types::{DownloadStartProgress, ProgressValue};
 use sidecar_host::{CallError, Client, State};
+use tauri::ipc::Channel;
 use tokio::sync::watch;
 
 use crate::error::CommandError;
 use crate::progress::{self, Progress};
+
+/// Where a download's progress goes: the page's channel for it.
+pub type Follower = Channel<Progress<DownloadStartProgress>>;
 
 #[derive(Default)]
 pub struct Downloads {
@@ -30,7 +34,7 @@ pub struct Downloads {
 /// Per job key: the page's channel, and the latest report for a channel that comes later.
 #[derive(Default)]
 struct Followers {
-    channels: HashMap<String, Progress>,
+    channels: HashMap<String, Follower>,
     latest: HashMap<String, ProgressValue>,
 }
 
@@ -59,7 +63,7 @@ impl Downloads {
 
     /// Send the progress of the job `key` to `channel` from now on (its latest report at once),
     /// instead of to the channel given before.
-    pub fn follow(&self, key: &str, channel: Progress) {
+    pub fn follow(&self, key: &str, channel: Follower) {
         lock(&self.followers).follow(key, channel);
     }
 
@@ -83,7 +87,7 @@ impl Followers {
         self.latest.insert(key.to_owned(), value.clone());
     }
 
-    fn follow(&mut self, key: &str, channel: Progress) {
+    fn follow(&mut self, key: &str, channel: Follower) {
         if let Some(latest) = self.latest.get(key) {
             progress::send(&channel, latest);
         }
@@ -119,12 +123,12 @@ fn journal_error(error: JournalError) -> CommandError {
 
 #[cfg(test)]
 mod tests {
-    use tauri::ipc::{Channel, InvokeResponseBody};
+    use tauri::ipc::InvokeResponseBody;
 
     use super::*;
 
     /// A channel as the page would hold one: the messages it received, as JSON.
-    fn page_channel() -> (Progress, Arc<Mutex<Vec<String>>>) {
+    fn page_channel() -> (Follower, Arc<Mutex<Vec<String>>>) {
         let received = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&received);
         let channel = Channel::new(move |body| {

@@ -1,8 +1,8 @@
 /* Generated from the app's Rust code by src-tauri/app/src/bindings.rs. Do not edit: change the
  * Rust code, then run `npm run gen-app-types`. */
 
-import type { Channel } from "../types.js";
-import type { DevicesListParams, DevicesListResult, DevicesWatchReport, DownloadCancelParams, DownloadJob, DownloadListResult, DownloadProbeParams, DownloadProbeResult, DownloadStartParams, DownloadStartResult, HealthResult, InspectBasicResult, InspectDeepResult, InspectParams, LogsCollectParams, LogsCollectResult, ProgressValue, ReportFormatParams, ReportFormatResult } from "./sidecar.js";
+import type { Channel, Progress } from "../types.js";
+import type { DevicesListParams, DevicesListResult, DevicesWatchReport, DownloadCancelParams, DownloadJob, DownloadListResult, DownloadProbeParams, DownloadProbeResult, DownloadStartParams, DownloadStartProgress, DownloadStartResult, HealthResult, InspectBasicResult, InspectDeepResult, InspectParams, LogsCollectParams, LogsCollectProgress, LogsCollectResult, ReportFormatParams, ReportFormatResult } from "./sidecar.js";
 
 /** Each command of the `sidecar` plugin: the arguments the page passes, and its result. */
 export interface Commands {
@@ -14,11 +14,11 @@ export interface Commands {
   devices_unwatch: { args: Record<string, never>; result: null };
   inspect_basic: { args: { params: InspectParams }; result: InspectBasicResult };
   inspect_deep: { args: { params: InspectParams }; result: InspectDeepResult };
-  logs_collect: { args: { params: LogsCollectParams; onProgress: Channel<ProgressValue> }; result: LogsCollectResult };
+  logs_collect: { args: { params: LogsCollectParams; onProgress: Channel<Progress<LogsCollectProgress>> }; result: LogsCollectResult };
   report_format: { args: { params: ReportFormatParams }; result: ReportFormatResult };
   download_probe: { args: { params: DownloadProbeParams }; result: DownloadProbeResult };
-  download_start: { args: { params: DownloadStartParams; onProgress: Channel<ProgressValue> }; result: DownloadStartResult };
-  download_follow: { args: { jobId: string; onProgress: Channel<ProgressValue> }; result: null };
+  download_start: { args: { params: DownloadStartParams; onProgress: Channel<Progress<DownloadStartProgress>> }; result: DownloadStartResult };
+  download_follow: { args: { jobId: string; onProgress: Channel<Progress<DownloadStartProgress>> }; result: null };
   download_cancel: { args: { params: DownloadCancelParams }; result: DownloadJob };
   download_list: { args: Record<string, never>; result: DownloadListResult };
   evidence_status: { args: Record<string, never>; result: EvidenceStatus };
