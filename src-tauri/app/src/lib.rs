@@ -26,17 +26,12 @@ use crate::watch::DeviceWatcher;
 /// Run the app until its last window closes; the sidecar does not outlive it.
 pub fn run() {
     init_tracing();
-    let app = tauri::Builder::default()
-        .manage(Sidecar::default())
-        .manage(DeviceWatcher::default())
-        .manage(Evidence::default())
-        .manage(Downloads::default())
+    let app = with_surface(tauri::Builder::default())
         .setup(|app| {
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move { handle.state::<Sidecar>().start(&handle).await });
             Ok(())
         })
-        .plugin(plugin::init())
         .build(tauri::generate_context!());
     let app = match app {
         Ok(app) => app,
@@ -50,6 +45,16 @@ pub fn run() {
             tauri::async_runtime::block_on(handle.state::<Sidecar>().stop(&handle.state::<Evidence>()));
         }
     });
+}
+
+/// What the page reaches: the commands (the `sidecar` plugin) and the state they use.
+fn with_surface<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
+        .manage(Sidecar::default())
+        .manage(DeviceWatcher::default())
+        .manage(Evidence::default())
+        .manage(Downloads::default())
+        .plugin(plugin::init())
 }
 
 /// Logs to stderr; `RUST_LOG`-style filtering is not needed, `SIDECAR_APP_LOG=debug` is enough.

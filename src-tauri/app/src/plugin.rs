@@ -5,7 +5,7 @@
 //! The commands are listed once, in commands.list.rs; build.rs makes their permissions from the
 //! same list.
 
-use tauri::Wry;
+use tauri::Runtime;
 use tauri::plugin::TauriPlugin;
 
 /// The invoke handler of commands.list.rs.
@@ -17,7 +17,7 @@ macro_rules! sidecar_commands {
 
 pub const NAME: &str = "sidecar";
 
-pub fn init() -> TauriPlugin<Wry> {
+pub fn init<R: Runtime>() -> TauriPlugin<R> {
     tauri::plugin::Builder::new(NAME).invoke_handler(include!("commands.list.rs")).build()
 }
 
@@ -25,7 +25,9 @@ pub fn init() -> TauriPlugin<Wry> {
 mod tests {
     use std::collections::BTreeSet;
 
-    use serde_json::Value;
+    use serde_json::{Value, json};
+
+    use tauri::Manager;
 
     use super::NAME;
 
@@ -59,5 +61,47 @@ mod tests {
         let expected = ["core:event:allow-listen", "core:event:allow-unlisten", "sidecar:default"];
         assert_eq!(strings(&capability["permissions"]), expected.map(str::to_owned).into());
         assert_eq!(capability["windows"], serde_json::json!(["main"]));
+    }
+
+    /// A call from the main window through Tauri's IPC, as `invoke(command, args)` makes it.
+    fn invoke(
+        webview: &tauri::WebviewWindow<tauri::test::MockRuntime>,
+        command: &str,
+        args: Value,
+    ) -> Result<Value, Value> {
+        let request = tauri::webview::InvokeRequest {
+            cmd: command.into(),
+            callback: tauri::ipc::CallbackFn(0),
+            error: tauri::ipc::CallbackFn(1),
+            url: "tauri://localhost".parse().expect("a URL"),
+            body: tauri::ipc::InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: tauri::test::INVOKE_KEY.to_owned(),
+        };
+        tauri::test::get_ipc_response(webview, request).map(|body| body.deserialize().expect("JSON"))
+    }
+
+    #[test]
+    fn the_main_window_reaches_the_plugins_commands_through_the_ipc_and_nothing_else() {
+        // The app's own config and capabilities, on Tauri's mock runtime (no webview, no sidecar).
+        let app =
+            crate::with_surface(tauri::test::mock_builder()).build(tauri::generate_context!()).expect("the app builds");
+        let webview = match app.get_webview_window("main") {
+            Some(webview) => webview,
+            None => tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().expect("a window"),
+        };
+
+        let status = invoke(&webview, "plugin:sidecar|sidecar_status", json!({}));
+        assert_eq!(status, Ok(json!({"phase": "starting"})));
+        // A channel argument as the page passes one; the job is unknown yet, so nothing is sent.
+        let followed =
+            invoke(&webview, "plugin:sidecar|download_follow", json!({"jobId": "j1", "onProgress": "__CHANNEL__:7"}));
+        assert_eq!(followed, Ok(Value::Null));
+        let error = invoke(&webview, "plugin:sidecar|evidence_status", json!({})).expect_err("the log is not open");
+        assert_eq!(error["kind"], "sidecar_unavailable", "{error}");
+
+        let refused = invoke(&webview, "plugin:app|version", json!({})).expect_err("not granted");
+        assert!(refused.to_string().contains("not allowed"), "{refused}");
+        assert!(invoke(&webview, "health", json!({})).is_err(), "the commands are the plugin's, not the app's");
     }
 }
