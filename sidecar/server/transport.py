@@ -27,6 +27,7 @@ from collections.abc import Callable
 from itertools import islice
 
 import anyio
+import anyio.lowlevel
 
 WINDOWS = sys.platform == "win32"
 READ_CHUNK = 1024 * 1024
@@ -58,6 +59,7 @@ class FdReader:
     def __init__(self, fd: int) -> None:
         self._fd = fd
         self._readiness: _Readiness | None = None
+        self._pollable = True
         _prepare(fd)
 
     async def read(self) -> bytes:
@@ -65,21 +67,30 @@ class FdReader:
         once, so a host that never pauses cannot starve the other tasks (handlers, writer, signals)."""
         if WINDOWS:
             return await anyio.to_thread.run_sync(os.read, self._fd, READ_CHUNK, abandon_on_cancel=True)
-        if self._readiness is None:
-            self._readiness = _Readiness.for_running_loop(self._fd)
         while True:
             # Wait first, then read: the wait is the yield, and on the serial path (the host
             # waits for our answer) it saves the read that would only have found nothing.
-            if self._readiness.loop is None:
-                await anyio.wait_readable(self._fd)
-            else:
-                await self._readiness.wait()
+            await self._wait()
             try:
                 return os.read(self._fd, READ_CHUNK)
             except BlockingIOError:  # woken, but another reader of the description took it
                 continue
             except OSError:  # e.g. EIO from a vanished terminal: treat as end of input
                 return b""
+
+    async def _wait(self) -> None:
+        if self._pollable:
+            if self._readiness is None:
+                self._readiness = _Readiness.for_running_loop(self._fd)
+            try:
+                if self._readiness.loop is None:
+                    await anyio.wait_readable(self._fd)
+                else:
+                    await self._readiness.wait()
+                return
+            except PermissionError:  # epoll refuses regular files and /dev/null, which never block
+                self._pollable = False
+        await anyio.lowlevel.checkpoint()
 
     def close(self) -> None:
         if self._readiness is not None:
@@ -117,10 +128,10 @@ class _Readiness:
 
     async def wait(self) -> None:
         assert self.loop is not None
-        waiter = self._waiter = self.loop.create_future()
         if not self._registered:
             self.loop.add_reader(self._fd, self._ready)
             self._registered = True
+        waiter = self._waiter = self.loop.create_future()
         try:
             await waiter
         finally:

@@ -10,7 +10,7 @@ import pytest
 
 from sidecar.protocol.framing import Frame, LengthPrefixedDecoder, length_header
 from sidecar.server.progress import ProgressHub, ProgressValue
-from sidecar.server.transport import FrameWriter
+from sidecar.server.transport import FdReader, FrameWriter
 
 pytestmark = pytest.mark.anyio
 
@@ -92,6 +92,49 @@ async def test_a_closed_reader_stops_the_writer_and_signals_once(pipe) -> None:
     writer.send_nowait(b"again")
     await writer.wait_uncongested()  # must not hang
     assert broken == [True]
+
+
+async def test_the_reader_waits_for_a_pipe_and_reads_what_arrives(pipe) -> None:
+    read_fd, write_fd = pipe
+    reader = FdReader(read_fd)
+    got: list[bytes] = []
+    first = anyio.Event()
+    with anyio.fail_after(20):
+        async with anyio.create_task_group() as tg:
+
+            async def read_two() -> None:
+                got.append(await reader.read())
+                first.set()
+                got.append(await reader.read())
+
+            tg.start_soon(read_two)
+            await anyio.sleep(0.01)  # the reader is waiting on an empty pipe
+            assert got == []
+            os.write(write_fd, b"first")
+            await first.wait()
+            os.close(write_fd)
+    reader.close()
+    assert got == [b"first", b""]
+
+
+@pytest.mark.parametrize("source", ["regular file", "/dev/null"])
+async def test_the_reader_reads_input_that_cannot_be_polled_to_its_end(source: str, tmp_path) -> None:
+    # A host (or a person) may start the sidecar with stdin from a file or /dev/null: epoll
+    # refuses both, and neither ever blocks.
+    if source == "regular file":
+        path = tmp_path / "input"
+        path.write_bytes(b"framed bytes")
+    else:
+        path = os.devnull
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        reader = FdReader(fd)
+        with anyio.fail_after(20):
+            chunks = [await reader.read(), await reader.read()]
+        reader.close()
+    finally:
+        os.close(fd)
+    assert chunks == ([b"framed bytes", b""] if source == "regular file" else [b"", b""])
 
 
 async def test_progress_reports_are_coalesced_to_the_latest_value(pipe) -> None:
