@@ -52,8 +52,10 @@ class Peer:
 
     def __init__(self, argv: list[str], env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO, env=env)
-        self.wfd = self.proc.stdin.fileno()
-        self.rfd = self.proc.stdout.fileno()
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # both asked for as pipes
+        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
+        self.wfd = self.stdin.fileno()
+        self.rfd = self.stdout.fileno()
         self.buf = bytearray()
 
     def write(self, data: bytes) -> None:
@@ -96,9 +98,9 @@ class Peer:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def close(self) -> None:
-        self.proc.stdin.close()
+        self.stdin.close()
         self.proc.wait(10)
-        self.proc.stdout.close()
+        self.stdout.close()
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -189,10 +191,10 @@ def eof_exit_ms(runs: int) -> float:
         peer = Peer(SIDECAR)
         peer.initialize()
         start = time.perf_counter()
-        peer.proc.stdin.close()
+        peer.stdin.close()
         peer.proc.wait(10)
         samples.append(time.perf_counter() - start)
-        peer.proc.stdout.close()
+        peer.stdout.close()
     return statistics.median(samples) * 1000
 
 
