@@ -40,7 +40,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from sidecar_devkit.client import SidecarProcess, development_policy  # noqa: E402
+from sidecar_devkit.client import SidecarProcess, development_policy
 
 SIDECAR = [sys.executable, "-I", "-m", "sidecar", "--log-level", "warning"]
 MiB = 1 << 20
@@ -57,8 +57,7 @@ class FileServer:
         self._thread.start()
 
     def url(self, name: str) -> str:
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}/{name}"
+        return f"http://127.0.0.1:{self._httpd.server_port}/{name}"
 
     def close(self) -> None:
         self._httpd.shutdown()
@@ -292,7 +291,7 @@ def write_section(text: str) -> None:
     current = path.read_text()
     if begin not in current:
         current += f"\n## Downloads\n\n{begin}\n{end}\n"
-    path.write_text(re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: f"{begin}\n{text}\n{end}", current, flags=re.S))
+    path.write_text(re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: f"{begin}\n{text}\n{end}", current, flags=re.DOTALL))
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 REPO = Path(__file__).resolve().parent.parent
 MAX_FRAME = 256 * 1024
@@ -121,9 +122,9 @@ class Messages:
             method, code = rng.choice(REFUSED), NOT_INITIALIZED
         else:
             method, code = rng.choice(UNKNOWN), NOT_FOUND
-        message: dict = {"jsonrpc": "2.0", "method": method, "id": request_id}
+        message: dict[str, object] = {"jsonrpc": "2.0", "method": method, "id": request_id}
         if method in ("health", "rpc.discover"):
-            params = rng.choice([None, {}, []])
+            params: object = rng.choice([None, {}, []])
             if params is not None:
                 message["params"] = params
         elif rng.random() < 0.5:
@@ -135,7 +136,7 @@ class Messages:
     def _notification(self) -> tuple[bytes, None]:
         rng = self.rng
         method = rng.choice(ANSWERED + REFUSED + UNKNOWN + ("$/cancelRequest",))
-        message: dict = {"jsonrpc": "2.0", "method": method}
+        message: dict[str, object] = {"jsonrpc": "2.0", "method": method}
         if method == "$/cancelRequest":
             message["params"] = {"id": rng.choice([1, "x", None, 10**6])}
         return self._dump(message), None
@@ -144,7 +145,7 @@ class Messages:
         """A JSON object that is not a valid request: -32600, its id echoed only when the id itself is valid."""
         rng = self.rng
         request_id = self.fresh_id()
-        message: dict = {"jsonrpc": "2.0", "method": "health", "id": request_id}
+        message: dict[str, object] = {"jsonrpc": "2.0", "method": "health", "id": request_id}
         fault = rng.randrange(6)
         if fault == 0:
             message["jsonrpc"] = rng.choice(["1.0", 2.0, None, "2.0 "])
@@ -334,13 +335,15 @@ class Sidecar:
                 "--max-frame-bytes", str(MAX_FRAME), "--max-inflight", str(MAX_INFLIGHT), "--max-queue", str(MAX_QUEUE)]
         self.framing = framing
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO)
-        self.rfd = self.proc.stdout.fileno()
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # both asked for as pipes
+        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
+        self.rfd = self.stdout.fileno()
         self.buf = bytearray()
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
-            view = view[os.write(self.proc.stdin.fileno(), view) :]
+            view = view[os.write(self.stdin.fileno(), view) :]
 
     def read_answer(self) -> object:
         while True:
@@ -415,7 +418,7 @@ def _as_answer(answer: object, frame_no: int) -> Answer:
     return Answer(answer["id"], None)
 
 
-def _key(answer: Answer) -> tuple:
+def _key(answer: Answer) -> tuple[str, object, int | None]:
     return (type(answer.id).__name__, answer.id, answer.code)
 
 
@@ -424,7 +427,15 @@ def _short(value: object) -> str:
     return text if len(text) < 400 else text[:400] + "..."
 
 
-def run(framing: str, frames: int, seed: int) -> dict:
+class RunResult(TypedDict):
+    framing: str
+    frames: int
+    answers: int
+    seconds: float
+    peak_rss_kib: int
+
+
+def run(framing: str, frames: int, seed: int) -> RunResult:
     rng = random.Random(f"{seed}-{framing}")
     payloads, framer = Payloads(rng), Framer(framing, rng)
     sidecar = Sidecar(framing)
@@ -462,8 +473,8 @@ def run(framing: str, frames: int, seed: int) -> dict:
             raise Mismatch(f"writing failed: {failure[0]!r}")
         elapsed = time.perf_counter() - start
         peak = sidecar.peak_rss_kib()
-        sidecar.proc.stdin.close()
-        extra = sidecar.proc.stdout.read()
+        sidecar.stdin.close()
+        extra = sidecar.stdout.read()
         if extra:
             raise Mismatch(f"{len(extra)} bytes of unexpected output after the last answer")
         code = sidecar.proc.wait(timeout=10)

@@ -12,21 +12,21 @@ def mark(name: str) -> None:
     marks.append((name, time.perf_counter()))
 
 
-import msgspec  # noqa: E402, F401 (the import is what is measured)
+import msgspec  # noqa: F401 (the import is what is measured)
 
 mark("msgspec")
-import anyio  # noqa: E402
-import anyio._backends._asyncio  # noqa: E402, F401
+import anyio
+import anyio._backends._asyncio  # noqa: F401
 
 mark("anyio+asyncio")
-import sidecar.cli  # noqa: E402, F401
+import sidecar.cli
 
 mark("cli")
-import sidecar.methods  # noqa: E402
+import sidecar.methods
 
 sidecar.methods.default_table()
 mark("method table")
-import sidecar.server.run  # noqa: E402, F401
+import sidecar.server.run
 
 mark("server")
 phases = [f"{name} {1e3 * (t - marks[i][1]):.0f}" for i, (name, t) in enumerate(marks[1:])]
