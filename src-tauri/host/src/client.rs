@@ -26,11 +26,12 @@ use serde_json::value::RawValue;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Notify, mpsc, oneshot};
 
+pub use crate::call_error::CallError;
 use crate::evidence::Recorder;
 use crate::framing::{self, FrameReader, FrameWriter};
 pub use crate::jsonrpc::ProgressToken;
-use crate::jsonrpc::{self, Incoming, RpcError};
-use crate::policy::{PolicyError, PolicyGate};
+use crate::jsonrpc::{self, Incoming};
+use crate::policy::PolicyGate;
 use crate::progress::{self, Mailbox};
 use crate::throttle::Throttle;
 use crate::types::{ProgressValue, ProgressValueKind};
@@ -56,31 +57,6 @@ impl Default for ClientConfig {
             evidence: None,
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum CallError {
-    /// The sidecar answered with an error.
-    #[error(transparent)]
-    Rpc(#[from] RpcError),
-    /// There is no sidecar to answer: it exited, is restarting, or was stopped.
-    #[error("sidecar unavailable: {0}")]
-    Unavailable(String),
-    /// No answer in time; the request was cancelled.
-    #[error("`{method}` got no answer within {after:?}; cancelled")]
-    Timeout { method: String, after: Duration },
-    /// The host's policy refused the call; it was not sent.
-    #[error(transparent)]
-    Policy(#[from] PolicyError),
-    #[error("the `{method}` request is {size} bytes, above the {max}-byte frame limit")]
-    TooLarge { method: String, size: usize, max: usize },
-    #[error("cannot encode the params of `{method}`: {reason}")]
-    Encode { method: String, reason: String },
-    #[error("unexpected result from `{method}`: {reason}")]
-    Decode { method: String, reason: String },
-    /// The call could not be recorded in the evidence log, so its outcome is withheld.
-    #[error("{0}")]
-    Evidence(String),
 }
 
 /// A handle to one connection; cheap to clone, and every clone shares the connection.

@@ -18,7 +18,7 @@ use super::canonical::{encode, normalize, sha256_hex};
 use super::log::{EvidenceLog, now, object};
 use super::redact::Redaction;
 use super::summary;
-use crate::client::CallError;
+use crate::call_error::CallError;
 use crate::digest::policy_digest;
 use crate::policy::{PolicyError, PolicyGate};
 use crate::types::Policy;
