@@ -21,6 +21,7 @@ import msgspec
 
 from .protocol.errors import RpcError
 from .protocol.names import named
+from .sha256 import sha256_hex
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -77,6 +78,4 @@ def canonical_bytes(policy: Policy) -> bytes:
 
 
 def digest(policy: Policy) -> str:
-    import hashlib  # loads OpenSSL: only when a policy arrives, not at startup
-
-    return hashlib.sha256(canonical_bytes(policy)).hexdigest()
+    return sha256_hex(canonical_bytes(policy))
