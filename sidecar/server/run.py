@@ -22,7 +22,6 @@ def serve(config: ServerConfig, table: MethodTable, log_level: LogLevel = "info"
     watch = HostWatch()  # remember the parent first, before anything can race with its death
     logs.configure(log_level)
     fds = take_over_stdio()
-    watch.arm_parent_death_signal()  # a parent already gone is seen by the host watch's first look
     logging.getLogger(__name__).debug("serving with %s", config)
     # The server catches SIGTERM/SIGINT itself while it runs. Outside that window (before its
     # receiver is installed, or after it is removed during teardown) both raise

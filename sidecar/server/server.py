@@ -168,7 +168,7 @@ class Serving:
             task_status.started()
             async for signum in signals:
                 if signum == signal.SIGHUP and not self._watch.parent_gone():
-                    continue  # parent thread exited, not the parent process (see host_watch)
+                    continue  # a hangup while the parent lives (a closed terminal, a stray kill) is not the host going
                 self.stop("host process exited" if signum == signal.SIGHUP else f"received {signal.Signals(signum).name}")
 
 
