@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sys
@@ -10,7 +11,7 @@ import anyio
 
 from .. import logs
 from ..logs import LogLevel
-from ..process import take_over_stdio
+from ..process import ProtocolFds, take_over_stdio
 from .host_watch import HostWatch
 from .server import serve_fds
 from .session import ServerConfig
@@ -29,7 +30,20 @@ def serve(config: ServerConfig, table: MethodTable, log_level: LogLevel = "info"
     if sys.platform != "win32":
         signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
-        return anyio.run(serve_fds, config, table, fds, watch)
+        return anyio.run(_collected, config, table, fds, watch)
     except KeyboardInterrupt:
         logging.getLogger(__name__).info("stopping: interrupted outside the server's signal handling")
         return 0
+
+
+async def _collected(config: ServerConfig, table: MethodTable, fds: ProtocolFds, watch: HostWatch) -> int:
+    """``serve_fds`` with the garbage collector on, and what startup made frozen out of its scans.
+
+    By now the event loop and its backend are imported too: what exists lives as long as the
+    process. Frozen, it is not scanned again (nor at the first collection, which would
+    otherwise take a few milliseconds of the first request) while new objects are collected
+    as usual. ``python -m sidecar`` turns the collector off while it starts (__main__.py).
+    """
+    gc.freeze()
+    gc.enable()
+    return await serve_fds(config, table, fds, watch)
