@@ -3,8 +3,10 @@
     .venv/bin/python -I bench/startup_phases.py      (run a few times: the spread is large on a VM)
 """
 
+import gc
 import time
 
+gc.disable()  # as ``python -m sidecar`` starts (sidecar/__main__.py)
 marks = [("start", time.perf_counter())]
 
 
