@@ -31,8 +31,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--verify", metavar="DIR", type=Path, help="check the runtime in DIR against its manifest.json")
     parser.add_argument("--check", action="store_true", help="with lock: only report where the lock and requirements/ disagree")
     parser.add_argument("--out", type=Path, default=DIST, help="where the runtime, its archive and size report go (default runtime/dist)")
-    parser.add_argument("--xz-preset", type=int, choices=range(10), default=6, metavar="0-9",
-                        help="the archive's xz level (default 6; 0 is several times faster and about a quarter larger)")
+    parser.add_argument(
+        "--xz-preset",
+        type=int,
+        choices=range(10),
+        default=6,
+        metavar="0-9",
+        help="the archive's xz level (default 6; 0 is several times faster and about a quarter larger)",
+    )
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--base-archive", type=Path, help="a python-build-standalone install_only archive pinned in runtime/base-archives.sha256")
     source.add_argument("--base-prefix", type=Path, default=Path(sys.base_prefix), help="a CPython installation (default: the one running this)")

@@ -79,7 +79,9 @@ def main() -> None:
                     print(f"devices/list through the adb server: {ms(listing)}")
                     print(f"peer `adb devices -l`, same server:   {ms(peer)}  (ratio {statistics.median(listing) / statistics.median(peer):.2f}x)")
 
-                    sidecar.send({"jsonrpc": "2.0", "id": "w", "method": "devices/watch", "params": {"usbmux_address": iphone.usbmux_address, "progress_token": "t"}})
+                    sidecar.send(
+                        {"jsonrpc": "2.0", "id": "w", "method": "devices/watch", "params": {"usbmux_address": iphone.usbmux_address, "progress_token": "t"}}
+                    )
                     until_report(sidecar, "t", lambda ids: phone.serial in ids and iphone.udid in ids)
                     attach, detach, plug, unplug = [], [], [], []
                     for _ in range(rounds):

@@ -214,14 +214,23 @@ def measure(quick: bool) -> list[tuple[str, str, str, str]]:
             for label, name, _size, runs in sizes:
                 curl, ours = side_by_side(server, name, digests[name], runs, downloader, scratch)
                 c, o = statistics.median(curl), statistics.median(ours)
-                rows.append((f"{label}: `download/start` to `end` (median of {runs})", f"{o * 1000:.0f} ms", f"curl: {c * 1000:.0f} ms", f"{o / c:.2f}x, curl + {(o - c) * 1000:.0f} ms"))
+                rows.append(
+                    (
+                        f"{label}: `download/start` to `end` (median of {runs})",
+                        f"{o * 1000:.0f} ms",
+                        f"curl: {c * 1000:.0f} ms",
+                        f"{o / c:.2f}x, curl + {(o - c) * 1000:.0f} ms",
+                    )
+                )
             downloader.close()
-            rows.append((
-                "1 MiB, a fresh sidecar's first download method (`download/start` to `end`)",
-                f"{statistics.median(first) * 1000:.0f} ms",
-                "",
-                f"median of {len(first)}",
-            ))
+            rows.append(
+                (
+                    "1 MiB, a fresh sidecar's first download method (`download/start` to `end`)",
+                    f"{statistics.median(first) * 1000:.0f} ms",
+                    "",
+                    f"median of {len(first)}",
+                )
+            )
         finally:
             server.close()
     return rows

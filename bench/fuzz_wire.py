@@ -315,14 +315,16 @@ class Framer:
         return Frame(self.header(len(payload) + extra) + payload + b"x" * extra, [Answer(None, PARSE)])
 
     def _bad_header(self) -> Frame:
-        header = self.rng.choice([
-            b"Content-Length: abc\r\n\r\n",
-            b"Content-Length: -5\r\n\r\n",
-            b"Content-Length: +5\r\n\r\n",
-            b"Content-Type: json\r\n\r\n",
-            b"no colon here\r\n\r\n",
-            b"Content-Length: 1e3\r\n\r\n",
-        ])
+        header = self.rng.choice(
+            [
+                b"Content-Length: abc\r\n\r\n",
+                b"Content-Length: -5\r\n\r\n",
+                b"Content-Length: +5\r\n\r\n",
+                b"Content-Type: json\r\n\r\n",
+                b"no colon here\r\n\r\n",
+                b"Content-Length: 1e3\r\n\r\n",
+            ]
+        )
         return Frame(header, [Answer(None, PARSE)])  # no body follows: the next header comes next
 
 
@@ -331,8 +333,22 @@ class Framer:
 
 class Sidecar:
     def __init__(self, framing: str) -> None:
-        argv = [sys.executable, "-I", "-m", "sidecar", "--framing", framing, "--log-level", "error",
-                "--max-frame-bytes", str(MAX_FRAME), "--max-inflight", str(MAX_INFLIGHT), "--max-queue", str(MAX_QUEUE)]
+        argv = [
+            sys.executable,
+            "-I",
+            "-m",
+            "sidecar",
+            "--framing",
+            framing,
+            "--log-level",
+            "error",
+            "--max-frame-bytes",
+            str(MAX_FRAME),
+            "--max-inflight",
+            str(MAX_INFLIGHT),
+            "--max-queue",
+            str(MAX_QUEUE),
+        ]
         self.framing = framing
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=REPO)
         assert self.proc.stdin is not None and self.proc.stdout is not None  # both asked for as pipes
@@ -508,8 +524,11 @@ def main() -> int:
             print(f"{framing}: FAILED (seed {seed}): {exc}", flush=True)
             return 1
         rate = result["frames"] / result["seconds"]
-        print(f"{framing}: {result['frames']} frames, {result['answers']} answers checked, {result['seconds']:.1f} s, "
-              f"{rate:,.0f} frames/s, sidecar peak RSS {result['peak_rss_kib'] / 1024:.1f} MiB", flush=True)
+        print(
+            f"{framing}: {result['frames']} frames, {result['answers']} answers checked, {result['seconds']:.1f} s, "
+            f"{rate:,.0f} frames/s, sidecar peak RSS {result['peak_rss_kib'] / 1024:.1f} MiB",
+            flush=True,
+        )
     return 0
 
 

@@ -211,7 +211,14 @@ def measure(quick: bool, only: set[str], repeat: int) -> list[tuple[str, str, st
     # time; the row shows the run with the median ratio (the machine's drift hits both alike).
     if "cold" in only:
         bare, cold = _median_run(lambda: cold_start(max(5, int(20 * scale))), lambda r: r[1] / r[0], repeat)
-        rows.append(("cold start (spawn to first health)", f"{cold * 1000:.1f} ms", f"bare `python -I -c pass`: {bare * 1000:.1f} ms ({cold / bare:.1f}x)", _bar(cold / bare <= 8, "<= 8x")))
+        rows.append(
+            (
+                "cold start (spawn to first health)",
+                f"{cold * 1000:.1f} ms",
+                f"bare `python -I -c pass`: {bare * 1000:.1f} ms ({cold / bare:.1f}x)",
+                _bar(cold / bare <= 8, "<= 8x"),
+            )
+        )
 
     if "serial" in only:
         n = max(2000, int(20000 * scale))
@@ -221,12 +228,14 @@ def measure(quick: bool, only: set[str], repeat: int) -> list[tuple[str, str, st
 
         (sidecar_rtt, sidecar_cpu), (cat_rtt, cat_cpu) = _median_run(serial, lambda r: percentile(r[0][0], 0.5) / percentile(r[1][0], 0.5), repeat)
         p50, cat_p50 = percentile(sidecar_rtt, 0.5), percentile(cat_rtt, 0.5)
-        rows.append((
-            f"serial round trip, health (p50 / p99; CPU per call {sidecar_cpu * 1e6:.1f} us)",
-            f"{p50 * 1e6:.0f} / {percentile(sidecar_rtt, 0.99) * 1e6:.0f} us",
-            f"`cat` floor: {cat_p50 * 1e6:.0f} / {percentile(cat_rtt, 0.99) * 1e6:.0f} us, CPU {cat_cpu * 1e6:.1f} us ({p50 / cat_p50:.2f}x at p50)",
-            _bar(p50 / cat_p50 <= 1.5, "p50 <= 1.5x"),
-        ))
+        rows.append(
+            (
+                f"serial round trip, health (p50 / p99; CPU per call {sidecar_cpu * 1e6:.1f} us)",
+                f"{p50 * 1e6:.0f} / {percentile(sidecar_rtt, 0.99) * 1e6:.0f} us",
+                f"`cat` floor: {cat_p50 * 1e6:.0f} / {percentile(cat_rtt, 0.99) * 1e6:.0f} us, CPU {cat_cpu * 1e6:.1f} us ({p50 / cat_p50:.2f}x at p50)",
+                _bar(p50 / cat_p50 <= 1.5, "p50 <= 1.5x"),
+            )
+        )
 
     if "pipelined" in only:
         m = max(20000, int(100000 * scale))
@@ -235,12 +244,14 @@ def measure(quick: bool, only: set[str], repeat: int) -> list[tuple[str, str, st
             return pipelined_throughput(SIDECAR, m, initialize=True), pipelined_throughput(REFERENCE, m, initialize=False)
 
         (ours, ours_cpu), (reference, reference_cpu) = _median_run(pipelined, lambda r: r[0][0] / r[1][0], repeat)
-        rows.append((
-            f"pipelined health throughput (CPU per request {ours_cpu * 1e6:.1f} us)",
-            f"{ours:,.0f} req/s",
-            f"reference asyncio+msgspec server: {reference:,.0f} req/s, CPU {reference_cpu * 1e6:.1f} us ({ours / reference:.2f}x)",
-            _bar(ours / reference >= 0.8, ">= 0.8x"),
-        ))
+        rows.append(
+            (
+                f"pipelined health throughput (CPU per request {ours_cpu * 1e6:.1f} us)",
+                f"{ours:,.0f} req/s",
+                f"reference asyncio+msgspec server: {reference:,.0f} req/s, CPU {reference_cpu * 1e6:.1f} us ({ours / reference:.2f}x)",
+                _bar(ours / reference >= 0.8, ">= 0.8x"),
+            )
+        )
 
     if "blob" in only:
         rows.append(("8 MiB result round trip", f"{big_result(8 << 20, max(3, int(10 * scale))):.0f} MB/s", "test/blob through the same server", ""))

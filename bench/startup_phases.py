@@ -1,6 +1,6 @@
 """Where the sidecar's startup goes: wall-clock marks around each import phase (no -X importtime overhead).
 
-    .venv/bin/python -I bench/startup_phases.py      (run a few times: the spread is large on a VM)
+.venv/bin/python -I bench/startup_phases.py      (run a few times: the spread is large on a VM)
 """
 
 import gc

@@ -14,10 +14,14 @@ import msgspec
 from .policy import AbsolutePath
 from .protocol.names import named
 
-AdbServerSocket = Annotated[str, msgspec.Meta(
-    pattern=r"^tcp:(([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]):)?[0-9]{1,5}$|^localabstract:[A-Za-z0-9._/\-]{1,100}$|^local(filesystem)?:/[A-Za-z0-9._/\-]{1,200}$",
-    description="an adb server's socket, as adb writes it: tcp:5037, tcp:HOST:PORT, localabstract:NAME, localfilesystem:PATH",
-), named("AdbServerSocket")]
+AdbServerSocket = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^tcp:(([A-Za-z0-9.\-]+|\[[0-9A-Fa-f:.]+\]):)?[0-9]{1,5}$|^localabstract:[A-Za-z0-9._/\-]{1,100}$|^local(filesystem)?:/[A-Za-z0-9._/\-]{1,200}$",
+        description="an adb server's socket, as adb writes it: tcp:5037, tcp:HOST:PORT, localabstract:NAME, localfilesystem:PATH",
+    ),
+    named("AdbServerSocket"),
+]
 
 
 class HostConfig(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

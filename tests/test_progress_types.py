@@ -55,7 +55,9 @@ def test_each_method_that_takes_a_progress_token_names_its_progress_detail_type(
 def test_the_detail_union_is_every_methods_detail_tagged_with_the_method() -> None:
     components = openrpc_document(default_table())["components"]["schemas"]
     variants = [ref["$ref"].removeprefix(_REF) for ref in components["ProgressDetail"]["oneOf"]]
-    declared = {method["x-progress-detail"]["$ref"].removeprefix(_REF): name for name, method in _methods().items() if "$ref" in method.get("x-progress-detail", {})}
+    declared = {
+        method["x-progress-detail"]["$ref"].removeprefix(_REF): name for name, method in _methods().items() if "$ref" in method.get("x-progress-detail", {})
+    }
     assert sorted(variants) == sorted(declared)
     for variant, method in declared.items():
         assert components[variant]["properties"]["method"] == {"enum": [method], "type": "string"}

@@ -104,8 +104,23 @@ def test_named_types_are_defined_once_and_referenced_everywhere_else() -> None:
     """A shared vocabulary or alias is one schema under its name; every use refers to it (never an inline copy)."""
     components = openrpc_document(default_table())["components"]["schemas"]
     named = _named_types()
-    assert {"ErrorKind", "Capability", "Platform", "Connection", "WarningCode", "DeviceState", "LogScope", "JobStatus", "ReportTemplate",
-            "RequestId", "ProgressToken", "AbsolutePath", "HostPort", "AdbServerSocket", "ProgressDetail"} <= set(components)
+    assert {
+        "ErrorKind",
+        "Capability",
+        "Platform",
+        "Connection",
+        "WarningCode",
+        "DeviceState",
+        "LogScope",
+        "JobStatus",
+        "ReportTemplate",
+        "RequestId",
+        "ProgressToken",
+        "AbsolutePath",
+        "HostPort",
+        "AdbServerSocket",
+        "ProgressDetail",
+    } <= set(components)
     for name in named:
         if name not in components:
             continue  # declared, but in no message the table reaches (LogLevel: the command line's)

@@ -26,19 +26,32 @@ T = TypeVar("T")
 
 # Null on this platform always, by definition (documented in docs/DEVICES.md).
 NOT_APPLICABLE: dict[Platform, frozenset[str]] = {
-    "android": frozenset({
-        "activation_locked",  # iOS's activation lock; Android's counterpart is frp_locked
-        "efi_locked",  # Macs only
-        "storage.purgeable_bytes",  # iOS reports space it may reclaim; Android has no such figure
-        "supervision.organization_name",  # iOS cloud configuration
-        "supervision.profile_count",  # iOS configuration profiles
-    }),
-    "ios": frozenset({
-        "frp_locked", "efi_locked", "bootloader_locked", "verified_boot_state",
-        "security_patch", "selinux", "adb_enabled", "adb_over_network", "uptime_s",
-        "packages.user", "packages.system",
-        "supervision.owners", "supervision.work_profile",
-    }),
+    "android": frozenset(
+        {
+            "activation_locked",  # iOS's activation lock; Android's counterpart is frp_locked
+            "efi_locked",  # Macs only
+            "storage.purgeable_bytes",  # iOS reports space it may reclaim; Android has no such figure
+            "supervision.organization_name",  # iOS cloud configuration
+            "supervision.profile_count",  # iOS configuration profiles
+        }
+    ),
+    "ios": frozenset(
+        {
+            "frp_locked",
+            "efi_locked",
+            "bootloader_locked",
+            "verified_boot_state",
+            "security_patch",
+            "selinux",
+            "adb_enabled",
+            "adb_over_network",
+            "uptime_s",
+            "packages.user",
+            "packages.system",
+            "supervision.owners",
+            "supervision.work_profile",
+        }
+    ),
 }
 
 

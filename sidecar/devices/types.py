@@ -16,15 +16,18 @@ from ..protocol.progress import DETAIL_TAG, ProgressToken
 
 Platform = Annotated[Literal["android", "ios"], named("Platform")]
 Connection = Annotated[Literal["usb", "tcp"], named("Connection")]
-WarningCode = Annotated[Literal[
-    "not_paired",  # iOS: no pair record for this host; only what lockdown gives unpaired is known
-    "partial_data",  # a probe failed or was refused; the fields it feeds are null
-    "backend_unavailable",  # a device backend cannot be used here (no usbmuxd, no libusb, not installed)
-    "permission_denied",  # the device refused a read (e.g. /data/anr without root)
-    "not_supported",  # the device does not offer this signal
-    "truncated",  # output was cut at a limit
-    "approximate",  # the device gives the value only rounded (e.g. old df's "56G")
-], named("WarningCode")]
+WarningCode = Annotated[
+    Literal[
+        "not_paired",  # iOS: no pair record for this host; only what lockdown gives unpaired is known
+        "partial_data",  # a probe failed or was refused; the fields it feeds are null
+        "backend_unavailable",  # a device backend cannot be used here (no usbmuxd, no libusb, not installed)
+        "permission_denied",  # the device refused a read (e.g. /data/anr without root)
+        "not_supported",  # the device does not offer this signal
+        "truncated",  # output was cut at a limit
+        "approximate",  # the device gives the value only rounded (e.g. old df's "56G")
+    ],
+    named("WarningCode"),
+]
 HostPort = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$|^\[[0-9A-Fa-f:.]+\]:[0-9]{1,5}$", description="host:port"), named("HostPort")]
 
 
@@ -63,14 +66,17 @@ class DevicesListParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
     usbmux_address: HostPort | None = None
 
 
-DeviceState = Annotated[Literal[
-    "ready",  # inspection works
-    "unauthorized",  # Android: "Allow USB debugging?" not accepted; iOS: "Trust This Computer?" not accepted
-    "unpaired",  # iOS: no pair record for this host (public values only)
-    "no_permission",  # this user may not open the USB device (Linux udev rules)
-    "busy",  # another program holds the device's debugging interface
-    "offline",  # present but not answering, or in a mode without a shell (recovery, sideload, bootloader...)
-], named("DeviceState")]
+DeviceState = Annotated[
+    Literal[
+        "ready",  # inspection works
+        "unauthorized",  # Android: "Allow USB debugging?" not accepted; iOS: "Trust This Computer?" not accepted
+        "unpaired",  # iOS: no pair record for this host (public values only)
+        "no_permission",  # this user may not open the USB device (Linux udev rules)
+        "busy",  # another program holds the device's debugging interface
+        "offline",  # present but not answering, or in a mode without a shell (recovery, sideload, bootloader...)
+    ],
+    named("DeviceState"),
+]
 
 
 class DeviceSummary(msgspec.Struct, frozen=True):
@@ -207,7 +213,12 @@ class LogsCollectParams(DeviceRef, frozen=True, forbid_unknown_fields=True):
     scope: LogScope = "default"
     max_lines: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)] | None = None
     duration_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] | None = None
-    since: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?$", description="local device time, YYYY-MM-DD HH:MM:SS[.ffffff]")] | None = None
+    since: (
+        Annotated[
+            str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?$", description="local device time, YYYY-MM-DD HH:MM:SS[.ffffff]")
+        ]
+        | None
+    ) = None
     progress_token: ProgressToken | None = None
 
 

@@ -48,9 +48,7 @@ from ..protocol.errors import RpcError
 # SoopVodFD are HLS plus side requests through ydl.urlopen). Exact classes: a downloader a
 # new yt-dlp adds is refused until it is looked at (tests/download/test_downloaders.py
 # lists every downloader yt-dlp has and fails on one that is in neither list).
-_NATIVE: frozenset[type] = frozenset(
-    {HttpFD, HttpQuietDownloader, HlsFD, DashSegmentsFD, F4mFD, IsmFD, MhtmlFD, YoutubeLiveChatFD, BunnyCdnFD, SoopVodFD}
-)
+_NATIVE: frozenset[type] = frozenset({HttpFD, HttpQuietDownloader, HlsFD, DashSegmentsFD, F4mFD, IsmFD, MhtmlFD, YoutubeLiveChatFD, BunnyCdnFD, SoopVodFD})
 
 # yt-dlp's own choice, where it has one: the native downloader for every protocol.
 NATIVE_OPTIONS: dict[str, Any] = {"external_downloader": {"default": "native"}, "hls_prefer_native": True}

@@ -291,7 +291,9 @@ class DownloadJobs:
                         return False
             code = await job.worker.wait()
         if job.error is None and code != 0:
-            job.error = RpcError("download_failed", f"the download worker ended with exit code {code}", "Retry; the sidecar log has details.", retryable=True).data
+            job.error = RpcError(
+                "download_failed", f"the download worker ended with exit code {code}", "Retry; the sidecar log has details.", retryable=True
+            ).data
         return job.error is None
 
     def _apply(self, job: _Job, event: WorkerEvent) -> bool:

@@ -310,4 +310,3 @@ class _Spares:
             if spare.returncode is None:
                 spare.kill()
             await spare.aclose()
-

@@ -48,6 +48,7 @@ def current_log_level() -> LogLevel:
     name = logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower()
     return next((level for level in LOG_LEVELS if level == name), "info")
 
+
 # ---- worker to sidecar
 
 FailureKind = Literal["download_failed", "policy_denied", "io_error"]

@@ -36,7 +36,9 @@ FilenameTemplate = Annotated[
         description="A yt-dlp output template relative to output_dir, e.g. '%(title)s.%(ext)s'; no absolute paths, '..', '$' or '~'.",
     ),
 ]
-OutputDir = Annotated[str, msgspec.Meta(min_length=1, max_length=4096, description="Inside the policy's downloads root: relative to it, or absolute. Default: the root.")]
+OutputDir = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=4096, description="Inside the policy's downloads root: relative to it, or absolute. Default: the root.")
+]
 JobId = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 ResumeKey = Annotated[
     str,

@@ -89,7 +89,9 @@ async def logs_collect(ctx: RequestContext[LogsCollectProgress], params: LogsCol
     log.open()
     try:
         async with _device(ctx, params) as device:
-            warnings = await device.collect_logs(params, log, lambda message, percentage: ctx.report(message, percentage, LogsCollectProgress(log.bytes, log.lines)))
+            warnings = await device.collect_logs(
+                params, log, lambda message, percentage: ctx.report(message, percentage, LogsCollectProgress(log.bytes, log.lines))
+            )
         path = await log.publish()
     except BaseException:
         log.abort()  # cancelled or failed: no half-written log is left behind

@@ -84,4 +84,3 @@ def _require_yt_dlp() -> None:
     status = availability()["yt_dlp"]
     if not status.available:
         raise RpcError("dependency_missing", f"yt-dlp is not available: {status.detail}", "Install the sidecar's download requirements.")
-

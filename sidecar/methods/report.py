@@ -50,7 +50,10 @@ class ReportFormatParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True
     data: DeviceReportData
     template: ReportTemplate = "device_report"
     output_dir: (
-        Annotated[str, msgspec.Meta(min_length=1, description="A directory inside the reports root, relative to it or absolute; created if missing. Default: the root.")]
+        Annotated[
+            str,
+            msgspec.Meta(min_length=1, description="A directory inside the reports root, relative to it or absolute; created if missing. Default: the root."),
+        ]
         | None
     ) = None
     overwrite: Annotated[bool, msgspec.Meta(description="Replace an existing artifact of the same name instead of failing with already_exists.")] = False
@@ -135,7 +138,9 @@ def _write(target: Path, content: bytes, overwrite: bool) -> None:
     except FileExistsError:
         raise RpcError("already_exists", f"{target} already exists", "Pass overwrite: true to replace it, or choose another report_id.") from None
     except PathChanged as exc:
-        raise RpcError("policy_denied", f"could not write {target}: {exc.strerror}", "Check that nothing replaces folders inside the reports folder, then retry.") from None
+        raise RpcError(
+            "policy_denied", f"could not write {target}: {exc.strerror}", "Check that nothing replaces folders inside the reports folder, then retry."
+        ) from None
     except OSError as exc:
         raise _io_error(f"could not write {target}", exc) from None
 

@@ -14,36 +14,39 @@ import msgspec
 
 from .names import named
 
-ErrorKind = Annotated[Literal[
-    # JSON-RPC protocol errors
-    "parse_error",
-    "invalid_request",
-    "frame_too_large",
-    "method_not_found",
-    "invalid_params",
-    "internal_error",
-    "cancelled",
-    # application errors (-32000..-32099)
-    "busy",
-    "timeout",
-    "not_initialized",
-    "policy_denied",
-    "device_not_found",
-    "device_unavailable",
-    "dependency_missing",
-    "invalid_target",
-    "io_error",
-    "response_too_large",
-    "shutting_down",
-    "already_initialized",
-    "unsupported_protocol",
-    "download_failed",
-    "already_exists",
-    "device_unauthorized",  # the phone has not accepted this computer ("Allow USB debugging?", "Trust This Computer?")
-    "device_busy",  # another program holds the phone's debugging interface
-    "usb_permission_denied",  # this user may not open the USB device (Linux: udev rules)
-    "device_refused",  # the device answered a read with a refusal (e.g. an old logcat that rejects the request)
-], named("ErrorKind")]
+ErrorKind = Annotated[
+    Literal[
+        # JSON-RPC protocol errors
+        "parse_error",
+        "invalid_request",
+        "frame_too_large",
+        "method_not_found",
+        "invalid_params",
+        "internal_error",
+        "cancelled",
+        # application errors (-32000..-32099)
+        "busy",
+        "timeout",
+        "not_initialized",
+        "policy_denied",
+        "device_not_found",
+        "device_unavailable",
+        "dependency_missing",
+        "invalid_target",
+        "io_error",
+        "response_too_large",
+        "shutting_down",
+        "already_initialized",
+        "unsupported_protocol",
+        "download_failed",
+        "already_exists",
+        "device_unauthorized",  # the phone has not accepted this computer ("Allow USB debugging?", "Trust This Computer?")
+        "device_busy",  # another program holds the phone's debugging interface
+        "usb_permission_denied",  # this user may not open the USB device (Linux: udev rules)
+        "device_refused",  # the device answered a read with a refusal (e.g. an old logcat that rejects the request)
+    ],
+    named("ErrorKind"),
+]
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600

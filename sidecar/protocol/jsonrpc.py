@@ -129,8 +129,14 @@ def _parse(payload: bytes, max_batch: int) -> Parsed:
     if not items:
         return _single(Invalid(None, RpcError("invalid_request", "an empty batch is not a valid request", "Put at least one message in a batch.")))
     if len(items) > max_batch:
-        return _single(Invalid(None, RpcError("invalid_request", f"a batch of {len(items)} messages is over the limit of {max_batch}",
-                                              f"Send at most {max_batch} messages per batch.")))
+        return _single(
+            Invalid(
+                None,
+                RpcError(
+                    "invalid_request", f"a batch of {len(items)} messages is over the limit of {max_batch}", f"Send at most {max_batch} messages per batch."
+                ),
+            )
+        )
     return Parsed([_parse_one(bytes(item)) for item in items], batch=True)
 
 

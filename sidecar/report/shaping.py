@@ -24,8 +24,4 @@ def needs_shaping(texts: Iterable[str]) -> bool:
 
 def _shaped(char: str) -> bool:
     code = ord(char)
-    return (
-        unicodedata.bidirectional(char) in _RIGHT_TO_LEFT
-        or unicodedata.category(char) in _MARKS
-        or any(first <= code <= last for first, last in _JOINING)
-    )
+    return unicodedata.bidirectional(char) in _RIGHT_TO_LEFT or unicodedata.category(char) in _MARKS or any(first <= code <= last for first, last in _JOINING)

@@ -44,10 +44,20 @@ class EvidenceEntry(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 class ReportEvidence(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Ties a report to the host's evidence log: the entries it was made from, and the log's head."""
 
-    head: Annotated[str, msgspec.Meta(pattern=_SHA256, description="The hash of the log's last entry when the report was made: `sidecar-host evidence verify LOG --head HASH` proves the log still holds everything up to it.")]
+    head: Annotated[
+        str,
+        msgspec.Meta(
+            pattern=_SHA256,
+            description="The hash of the log's last entry when the report was made: `sidecar-host evidence verify LOG --head HASH` proves the log still holds everything up to it.",
+        ),
+    ]
     head_seq: Annotated[int, msgspec.Meta(ge=0, le=2**53 - 1, description="The sequence number of that entry.")]
-    entries: Annotated[list[EvidenceEntry], msgspec.Meta(max_length=64, description="The entries of the inspections and log collections this report shows.")] = []
-    public_key: Annotated[str, msgspec.Meta(pattern=_SHA256, description="The installation's Ed25519 public key (hex) that signs the log's checkpoints.")] | None = None
+    entries: Annotated[
+        list[EvidenceEntry], msgspec.Meta(max_length=64, description="The entries of the inspections and log collections this report shows.")
+    ] = []
+    public_key: (
+        Annotated[str, msgspec.Meta(pattern=_SHA256, description="The installation's Ed25519 public key (hex) that signs the log's checkpoints.")] | None
+    ) = None
 
 
 class DeviceReportData(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -65,4 +75,6 @@ class DeviceReportData(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     logs: Annotated[LogsCollectResult | None, msgspec.Meta(description="The result of logs/collect, when logs were collected.")] = None
     warnings: Annotated[list[Warning], msgspec.Meta(description="The warnings of the inspections.")] = []
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
-    evidence: Annotated[ReportEvidence | None, msgspec.Meta(description="The host's evidence log entries this report was made from, and the log's head hash.")] = None
+    evidence: Annotated[
+        ReportEvidence | None, msgspec.Meta(description="The host's evidence log entries this report was made from, and the log's head hash.")
+    ] = None

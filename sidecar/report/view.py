@@ -164,14 +164,24 @@ def _deep_security_rows(android: bool, deep: DeepSignals, today: date) -> list[R
         _applicable(android, deep.security_patch, _patch_row(deep.security_patch, today)),  # iOS: the OS version is the patch level
         _encryption_row(deep.encryption),
         _applicable(android, deep.selinux, _selinux_row(deep.selinux)),
-        _applicable(android, deep.developer_options, _flag("Developer options" if android else "Developer Mode", deep.developer_options, ("On", "warn"), ("Off", "good"))),
+        _applicable(
+            android,
+            deep.developer_options,
+            _flag("Developer options" if android else "Developer Mode", deep.developer_options, ("On", "warn"), ("Off", "good")),
+        ),
         _applicable(android, deep.adb_enabled, _flag("USB debugging (ADB)", deep.adb_enabled, ("On", "warn"), ("Off", "good"))),
         _applicable(android, deep.adb_over_network, _flag("ADB over network", deep.adb_over_network, ("On", "bad"), ("Off", "good"))),
-        _applicable(not android, supervision.supervised, _flag("Supervised" if not android else "Fully managed (device owner)", supervision.supervised, ("Yes", "warn"), ("No", "good"))),
+        _applicable(
+            not android,
+            supervision.supervised,
+            _flag("Supervised" if not android else "Fully managed (device owner)", supervision.supervised, ("Yes", "warn"), ("No", "good")),
+        ),
         _applicable(False, supervision.owners, _owners_row(supervision.owners)),
         _applicable(False, supervision.work_profile, _flag("Work profile", supervision.work_profile, ("Present", "warn"), ("None", "good"))),
         _applicable(False, supervision.organization_name, _text_row("Managing organization", supervision.organization_name)),
-        _applicable(False, supervision.profile_count, _measured("Configuration profiles", supervision.profile_count, "{:,}".format, lambda n: "warn" if n else "good")),
+        _applicable(
+            False, supervision.profile_count, _measured("Configuration profiles", supervision.profile_count, "{:,}".format, lambda n: "warn" if n else "good")
+        ),
         _indicators_row("Root indicators" if android else "Jailbreak indicators", deep.root_indicators),
     ]
 
@@ -310,7 +320,9 @@ def _encryption_row(encryption: str | None) -> Row:
     if encryption is None:
         return Row("Encryption", UNKNOWN, "unknown")
     lowered = encryption.strip().lower()
-    tone: Tone = "bad" if lowered.startswith(("unencrypted", "unsupported", "none")) else "good" if lowered.startswith(("encrypted", "data protection")) else "info"
+    tone: Tone = (
+        "bad" if lowered.startswith(("unencrypted", "unsupported", "none")) else "good" if lowered.startswith(("encrypted", "data protection")) else "info"
+    )
     return Row("Encryption", _capitalized(displayable(encryption)), tone)
 
 

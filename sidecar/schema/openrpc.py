@@ -128,10 +128,7 @@ def _method(spec: MethodSpec, ref_of: dict[type, Any], components: dict[str, Any
         "name": spec.name,
         "summary": spec.summary,
         "paramStructure": "by-name",
-        "params": [
-            {"name": field, "required": field in required, "schema": schema}
-            for field, schema in params_schema.get("properties", {}).items()
-        ],
+        "params": [{"name": field, "required": field in required, "schema": schema} for field, schema in params_schema.get("properties", {}).items()],
         "errors": [{"$ref": f"#/components/errors/{kind}"} for kind in sorted(ERROR_CODES)],
         "x-params-type": params_ref,
         "x-capabilities": sorted(spec.requires),
@@ -149,8 +146,7 @@ def _method(spec: MethodSpec, ref_of: dict[type, Any], components: dict[str, Any
 
 def _errors() -> dict[str, Any]:
     return {
-        kind: {"code": code, "message": kind.replace("_", " "), "data": {"$ref": _COMPONENT_REF + "ErrorData"}}
-        for kind, code in sorted(ERROR_CODES.items())
+        kind: {"code": code, "message": kind.replace("_", " "), "data": {"$ref": _COMPONENT_REF + "ErrorData"}} for kind, code in sorted(ERROR_CODES.items())
     }
 
 
@@ -221,10 +217,7 @@ def _rebase(node: Any) -> Any:
         return [_rebase(item) for item in node]
     if not isinstance(node, dict):
         return node
-    return {
-        key: (_DEFS_REF + value.removeprefix(_COMPONENT_REF) if key == "$ref" else _rebase(value))
-        for key, value in node.items()
-    }
+    return {key: (_DEFS_REF + value.removeprefix(_COMPONENT_REF) if key == "$ref" else _rebase(value)) for key, value in node.items()}
 
 
 def _transitive_refs(name: str, components: dict[str, Any]) -> set[str]:

@@ -36,9 +36,23 @@ def locked_version(name: str) -> str:
 def about() -> dict:
     """cargo-about's findings for the app's dependency graph, as the bundle's notices are made from them."""
     done = subprocess.run(
-        [str(CARGO_ABOUT), "generate", "--frozen", "--fail", "--target", TRIPLE, "--format", "json",
-         "--manifest-path", str(REPO / "src-tauri" / "app" / "Cargo.toml"), "--config", str(REPO / "src-tauri" / "about.toml")],
-        capture_output=True, text=True, timeout=600,
+        [
+            str(CARGO_ABOUT),
+            "generate",
+            "--frozen",
+            "--fail",
+            "--target",
+            TRIPLE,
+            "--format",
+            "json",
+            "--manifest-path",
+            str(REPO / "src-tauri" / "app" / "Cargo.toml"),
+            "--config",
+            str(REPO / "src-tauri" / "about.toml"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     # --fail: a crate whose licence cannot be settled (unknown, not accepted, a clarified file that changed) fails here.
     assert done.returncode == 0, done.stderr[-4000:]
@@ -60,8 +74,11 @@ def test_a_crate_that_ships_its_licence_text_is_given_with_it(about: dict) -> No
     (src-tauri/about.toml clarifies those)."""
     folders = {(crate["package"]["name"], crate["package"]["version"]): Path(crate["package"]["manifest_path"]).parent for crate in about["crates"]}
     standard = {(use["crate"]["name"], use["crate"]["version"]) for licence in about["licenses"] if not licence["source_path"] for use in licence["used_by"]}
-    overlooked = {f"{name} {version}: {files}" for name, version in standard
-                  if (files := sorted(path.name for path in folders[name, version].iterdir() if LICENCE_LOOKING.match(path.name)))}
+    overlooked = {
+        f"{name} {version}: {files}"
+        for name, version in standard
+        if (files := sorted(path.name for path in folders[name, version].iterdir() if LICENCE_LOOKING.match(path.name)))
+    }
     assert overlooked == set()
 
 

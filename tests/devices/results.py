@@ -14,8 +14,9 @@ def fields_warned(result: dict[str, Any]) -> set[str | None]:
 def unexplained_nulls(result: dict[str, Any], platform: str) -> list[str]:
     """The null fields of ``result["data"]`` that no warning names (nor a parent's), and that the platform has."""
     warned = fields_warned(result)
-    return [field for field in _null_fields(result["data"])
-            if field not in NOT_APPLICABLE[platform] and not any(prefix in warned for prefix in _prefixes(field))]
+    return [
+        field for field in _null_fields(result["data"]) if field not in NOT_APPLICABLE[platform] and not any(prefix in warned for prefix in _prefixes(field))
+    ]
 
 
 def _null_fields(data: dict[str, Any], prefix: str = "") -> list[str]:

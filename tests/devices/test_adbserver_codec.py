@@ -142,7 +142,9 @@ def test_an_oversized_shell_packet_is_refused_before_it_is_buffered() -> None:
 
 def test_debian_adbs_lines_for_a_tcp_device_offline_then_online() -> None:
     # Captured from Debian's adb 29.0.6 (host:track-devices-l) while it connected to the emulated phone.
-    offline, online = parse_devices("127.0.0.1:46729        offline transport_id:1\n127.0.0.1:46729        device product:panther model:Pixel_7 device:panther transport_id:1\n")
+    offline, online = parse_devices(
+        "127.0.0.1:46729        offline transport_id:1\n127.0.0.1:46729        device product:panther model:Pixel_7 device:panther transport_id:1\n"
+    )
     assert (offline.serial, offline.state, offline.transport_id, offline.devpath) == ("127.0.0.1:46729", "offline", 1, None)
     assert (online.state, online.product, online.model, online.device, online.on_usb) == ("device", "panther", "Pixel_7", "panther", False)
 
@@ -156,7 +158,9 @@ def test_an_unauthorized_usb_phone() -> None:
 
 def test_a_phone_adb_may_not_open_keeps_the_whole_udev_sentence() -> None:
     # `adb devices` on Linux without udev rules for a Pixel 8, quoted on leland.zip's pixel8 page.
-    [phone] = parse_devices("List of devices attached\n59253ADYT113RN no permissions (user in plugdev group; are your udev rules wrong?); see [http://developer.android.com/tools/device.html]\n")
+    [phone] = parse_devices(
+        "List of devices attached\n59253ADYT113RN no permissions (user in plugdev group; are your udev rules wrong?); see [http://developer.android.com/tools/device.html]\n"
+    )
     assert phone.serial == "59253ADYT113RN" and phone.no_permission
     assert phone.state == "no permissions (user in plugdev group; are your udev rules wrong?); see [http://developer.android.com/tools/device.html]"
 
@@ -165,10 +169,13 @@ def test_banner_lines_and_blank_lines_are_not_devices() -> None:
     assert parse_devices("* daemon not running; starting now at tcp:5037\n* daemon started successfully\nList of devices attached\n\n") == []
 
 
-@given(serial=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9.:\-]{0,30}", fullmatch=True),
-       state=st.sampled_from(["device", "offline", "unauthorized", "authorizing", "recovery", "sideload"]),
-       usb=st.none() | st.from_regex(r"usb:[0-9]-[0-9.]{1,6}", fullmatch=True), model=st.none() | st.from_regex(r"[A-Za-z0-9_]{1,12}", fullmatch=True),
-       transport=st.integers(1, 10_000))
+@given(
+    serial=st.from_regex(r"[A-Za-z0-9][A-Za-z0-9.:\-]{0,30}", fullmatch=True),
+    state=st.sampled_from(["device", "offline", "unauthorized", "authorizing", "recovery", "sideload"]),
+    usb=st.none() | st.from_regex(r"usb:[0-9]-[0-9.]{1,6}", fullmatch=True),
+    model=st.none() | st.from_regex(r"[A-Za-z0-9_]{1,12}", fullmatch=True),
+    transport=st.integers(1, 10_000),
+)
 def test_any_line_adb_would_write_is_read_back(serial: str, state: str, usb: str | None, model: str | None, transport: int) -> None:
     line = f"{serial:<22} {state}" + (f" {usb}" if usb else "") + (f" product:p model:{model} device:d" if model else "") + f" transport_id:{transport}\n"
     [device] = parse_devices(line)
@@ -178,14 +185,17 @@ def test_any_line_adb_would_write_is_read_back(serial: str, state: str, usb: str
 # ---- where the server is
 
 
-@pytest.mark.parametrize(("environ", "configured", "spec", "hosts", "port"), [
-    ({}, None, "tcp:5037", ("127.0.0.1", "::1"), 5037),
-    ({"ANDROID_ADB_SERVER_PORT": "15037"}, None, "tcp:15037", ("127.0.0.1", "::1"), 15037),
-    ({"ANDROID_ADB_SERVER_PORT": "15037", "ANDROID_ADB_SERVER_ADDRESS": "10.0.2.2"}, None, "tcp:10.0.2.2:15037", ("10.0.2.2",), 15037),
-    ({"ADB_SERVER_SOCKET": "tcp:localhost:6000", "ANDROID_ADB_SERVER_PORT": "15037"}, None, "tcp:localhost:6000", ("127.0.0.1", "::1"), 6000),
-    ({"ADB_SERVER_SOCKET": "tcp:[::1]:6000"}, None, "tcp:[::1]:6000", ("::1",), 6000),
-    ({"ADB_SERVER_SOCKET": "tcp:6000"}, "tcp:7000", "tcp:7000", ("127.0.0.1", "::1"), 7000),
-])
+@pytest.mark.parametrize(
+    ("environ", "configured", "spec", "hosts", "port"),
+    [
+        ({}, None, "tcp:5037", ("127.0.0.1", "::1"), 5037),
+        ({"ANDROID_ADB_SERVER_PORT": "15037"}, None, "tcp:15037", ("127.0.0.1", "::1"), 15037),
+        ({"ANDROID_ADB_SERVER_PORT": "15037", "ANDROID_ADB_SERVER_ADDRESS": "10.0.2.2"}, None, "tcp:10.0.2.2:15037", ("10.0.2.2",), 15037),
+        ({"ADB_SERVER_SOCKET": "tcp:localhost:6000", "ANDROID_ADB_SERVER_PORT": "15037"}, None, "tcp:localhost:6000", ("127.0.0.1", "::1"), 6000),
+        ({"ADB_SERVER_SOCKET": "tcp:[::1]:6000"}, None, "tcp:[::1]:6000", ("::1",), 6000),
+        ({"ADB_SERVER_SOCKET": "tcp:6000"}, "tcp:7000", "tcp:7000", ("127.0.0.1", "::1"), 7000),
+    ],
+)
 def test_the_server_is_found_where_adb_would_look(environ: dict, configured: str | None, spec: str, hosts: tuple, port: int) -> None:
     found = address.resolve(environ, configured)
     assert (found.spec, found.kind, found.hosts, found.port) == (spec, "tcp", hosts, port)

@@ -19,8 +19,28 @@ ALLOWED_REQUESTS = {
     "f'shell:{command.line}'",
 }
 # adb server services that change something (adb's SERVICES.TXT): none may appear anywhere in the package.
-FORBIDDEN_WORDS = ("kill", "forward", "reverse", "connect:", "disconnect", "pair", "tcpip", "usb:", "root:", "remount",
-                   "reboot", "sync:", "install", "uninstall", "emulator:", "reconnect", "abb", "exec:", "framebuffer", "jdwp")
+FORBIDDEN_WORDS = (
+    "kill",
+    "forward",
+    "reverse",
+    "connect:",
+    "disconnect",
+    "pair",
+    "tcpip",
+    "usb:",
+    "root:",
+    "remount",
+    "reboot",
+    "sync:",
+    "install",
+    "uninstall",
+    "emulator:",
+    "reconnect",
+    "abb",
+    "exec:",
+    "framebuffer",
+    "jdwp",
+)
 
 
 def requests_in(path) -> list[str]:

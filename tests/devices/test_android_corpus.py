@@ -85,8 +85,9 @@ def test_battery_read_from_real_dumpsys_battery(sample: Sample) -> None:
 
 @pytest.mark.parametrize("sample", samples("android/shell"), ids=str)
 def test_shell_wording_of_every_generation_is_read_as_what_it_means(sample: Sample) -> None:
-    meaning = {"not_found": ShellError.NOT_FOUND, "no_such_file": ShellError.NO_SUCH_FILE,
-               "permission_denied": ShellError.PERMISSION_DENIED, "ok": None}[sample.expect["meaning"]]
+    meaning = {"not_found": ShellError.NOT_FOUND, "no_such_file": ShellError.NO_SUCH_FILE, "permission_denied": ShellError.PERMISSION_DENIED, "ok": None}[
+        sample.expect["meaning"]
+    ]
     assert shell_error(_output(sample)) is meaning
 
 
@@ -144,9 +145,15 @@ def _some_lines(data: st.DataObject, text: str) -> str:
 def test_no_field_is_ever_null_without_a_warning_naming_it(data: st.DataObject, depth: str) -> None:
     """A phone made of real captures with random lines removed: whatever is missing, each null field is explained."""
     phone = {}
-    for command, kind in (("getprop", "android/getprop"), ("dumpsys battery", "android/battery"), ("df -k /data", "android/df"),
-                          ("pm list packages -s", "android/pm"), ("pm list users", "android/users"),
-                          ("dumpsys device_policy", "android/device_policy"), ("cmd device_policy list-owners", "android/dpm")):
+    for command, kind in (
+        ("getprop", "android/getprop"),
+        ("dumpsys battery", "android/battery"),
+        ("df -k /data", "android/df"),
+        ("pm list packages -s", "android/pm"),
+        ("pm list users", "android/users"),
+        ("dumpsys device_policy", "android/device_policy"),
+        ("cmd device_policy list-owners", "android/dpm"),
+    ):
         choices = samples(kind)
         if choices and data.draw(st.booleans(), label=f"has {command}"):
             phone[command] = _some_lines(data, data.draw(st.sampled_from(choices), label=command).text)

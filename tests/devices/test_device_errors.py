@@ -15,10 +15,10 @@ import pytest
 import usb1
 from adb_shell import exceptions as adb_exceptions
 
-from sidecar_devkit.client import SidecarError, SidecarProcess
 from sidecar.devices.android import usbholders
 from sidecar.devices.android.adb import device_error, server_error
 from sidecar.devices.android.adbserver.client import NoServer, ServerLost, ServerRefused
+from sidecar_devkit.client import SidecarError, SidecarProcess
 
 from ..conftest import PRODUCT_ARGV, REPO
 from .adbserver import AdbServer
@@ -26,23 +26,26 @@ from .adbserver import AdbServer
 LABEL = "USB device 28161FDH2001YK"
 
 
-@pytest.mark.parametrize(("error", "kind"), [
-    (usb1.USBErrorAccess(), "usb_permission_denied"),
-    (usb1.USBErrorBusy(), "device_busy"),
-    (usb1.USBErrorNoDevice(), "device_not_found"),
-    (usb1.USBErrorNotFound(), "device_not_found"),
-    (usb1.USBErrorNotSupported(), "dependency_missing"),
-    (usb1.USBErrorTimeout(), "device_unavailable"),
-    (usb1.USBErrorPipe(), "device_unavailable"),
-    (usb1.USBErrorIO(), "device_unavailable"),
-    (usb1.USBErrorOverflow(), "device_unavailable"),
-    (usb1.USBErrorOther(), "device_unavailable"),
-    (adb_exceptions.UsbReadFailedError("Could not receive data", usb1.USBErrorNoDevice()), "device_not_found"),
-    (adb_exceptions.UsbWriteFailedError("Could not send data", usb1.USBErrorPipe()), "device_unavailable"),
-    (adb_exceptions.UsbWriteFailedError("This transport has been closed, probably due to another being opened.", None), "device_unavailable"),
-    (adb_exceptions.UsbDeviceNotFoundError("No device available"), "device_not_found"),
-    (adb_exceptions.DeviceAuthError("auth failed"), "device_unauthorized"),
-])
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (usb1.USBErrorAccess(), "usb_permission_denied"),
+        (usb1.USBErrorBusy(), "device_busy"),
+        (usb1.USBErrorNoDevice(), "device_not_found"),
+        (usb1.USBErrorNotFound(), "device_not_found"),
+        (usb1.USBErrorNotSupported(), "dependency_missing"),
+        (usb1.USBErrorTimeout(), "device_unavailable"),
+        (usb1.USBErrorPipe(), "device_unavailable"),
+        (usb1.USBErrorIO(), "device_unavailable"),
+        (usb1.USBErrorOverflow(), "device_unavailable"),
+        (usb1.USBErrorOther(), "device_unavailable"),
+        (adb_exceptions.UsbReadFailedError("Could not receive data", usb1.USBErrorNoDevice()), "device_not_found"),
+        (adb_exceptions.UsbWriteFailedError("Could not send data", usb1.USBErrorPipe()), "device_unavailable"),
+        (adb_exceptions.UsbWriteFailedError("This transport has been closed, probably due to another being opened.", None), "device_unavailable"),
+        (adb_exceptions.UsbDeviceNotFoundError("No device available"), "device_not_found"),
+        (adb_exceptions.DeviceAuthError("auth failed"), "device_unauthorized"),
+    ],
+)
 def test_libusb_and_adb_shell_failures_have_their_own_kinds(error: BaseException, kind: str) -> None:
     translated = device_error(error, LABEL)
     assert translated.kind == kind and translated.data.suggestion
@@ -80,17 +83,28 @@ def test_holders_of_a_file_nobody_opened_are_none(tmp_path: Path) -> None:
     assert usbholders.holders(str(tmp_path / "idle")) == []
 
 
-@pytest.mark.parametrize(("error", "kind"), [
-    (ServerRefused("device unauthorized.\nThis adb server's $ADB_VENDOR_KEYS is not set\nTry 'adb kill-server' if that seems wrong.\nOtherwise check for a confirmation dialog on your device."), "device_unauthorized"),
-    (ServerRefused("no permissions (user in plugdev group; are your udev rules wrong?); see [http://developer.android.com/tools/device.html]"), "usb_permission_denied"),
-    (ServerRefused("insufficient permissions for device: user in plugdev group; are your udev rules wrong?"), "usb_permission_denied"),
-    (ServerRefused("device 'R58M123' not found"), "device_not_found"),
-    (ServerRefused("device offline"), "device_unavailable"),
-    (ServerRefused("device still authorizing"), "device_unavailable"),
-    (ServerRefused("closed"), "device_unavailable"),
-    (ServerLost("no answer for 3 s"), "device_unavailable"),
-    (NoServer("no adb server at tcp:5037"), "device_unavailable"),
-])
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (
+            ServerRefused(
+                "device unauthorized.\nThis adb server's $ADB_VENDOR_KEYS is not set\nTry 'adb kill-server' if that seems wrong.\nOtherwise check for a confirmation dialog on your device."
+            ),
+            "device_unauthorized",
+        ),
+        (
+            ServerRefused("no permissions (user in plugdev group; are your udev rules wrong?); see [http://developer.android.com/tools/device.html]"),
+            "usb_permission_denied",
+        ),
+        (ServerRefused("insufficient permissions for device: user in plugdev group; are your udev rules wrong?"), "usb_permission_denied"),
+        (ServerRefused("device 'R58M123' not found"), "device_not_found"),
+        (ServerRefused("device offline"), "device_unavailable"),
+        (ServerRefused("device still authorizing"), "device_unavailable"),
+        (ServerRefused("closed"), "device_unavailable"),
+        (ServerLost("no answer for 3 s"), "device_unavailable"),
+        (NoServer("no adb server at tcp:5037"), "device_unavailable"),
+    ],
+)
 def test_the_adb_servers_answers_have_their_own_kinds(error: BaseException, kind: str) -> None:
     # adb's FAIL messages, word for word from its transport.cpp (acquire_one_transport) and diagnose_usb.
     translated = server_error(error, "device R58M123")
@@ -128,4 +142,3 @@ def test_without_usbmuxd_ios_is_dependency_missing_and_says_what_to_install(devi
         device_sidecar.request("inspect/basic", {"device_id": "00008110-000A1B2C3D4E5F60", "platform": "ios", "hints": {"usbmux_address": "127.0.0.1:1"}})
     assert caught.value.kind == "dependency_missing" and "usbmuxd" in caught.value.data["message"]
     assert "Apple Mobile Device Support" in caught.value.data["suggestion"]
-

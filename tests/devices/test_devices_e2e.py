@@ -41,8 +41,20 @@ ANDROID_ALLOWED = [
 IOS_ALLOWED = {
     "usbmux": {"ListDevices", "Listen", "ReadBUID", "ReadPairRecord", "Connect"},
     "lockdown": {"QueryType", "GetValue", "StartSession", "StopSession", "StartService", "Goodbye"},
-    "service": {"IORegistry", "Goodbye", "GetCloudConfiguration", "GetProfileList", "HelloHostIdentifier", "connect",
-                "READ_DIR", "GET_FILE_INFO", "GET_DEVINFO", "FILE_OPEN", "READ", "FILE_CLOSE"},
+    "service": {
+        "IORegistry",
+        "Goodbye",
+        "GetCloudConfiguration",
+        "GetProfileList",
+        "HelloHostIdentifier",
+        "connect",
+        "READ_DIR",
+        "GET_FILE_INFO",
+        "GET_DEVINFO",
+        "FILE_OPEN",
+        "READ",
+        "FILE_CLOSE",
+    },
 }
 
 
@@ -68,8 +80,16 @@ def test_list_shows_android_tcp_endpoints_and_usbmux_devices(device_sidecar, and
     phone, iphone = android(), ios("paired")
     result = device_sidecar.request("devices/list", {"android_tcp": [phone.serial], "usbmux_address": iphone.usbmux_address})
     by_id = {d["device_id"]: d for d in result["devices"]}
-    assert by_id[phone.serial] == {"device_id": phone.serial, "platform": "android", "connection": "tcp", "model": "Pixel 7", "os_version": "14", "state": "ready",
-                                   "hints": {"connection": "tcp", "address": phone.serial, "usbmux_address": None, "adb_server": None}, "state_detail": None}
+    assert by_id[phone.serial] == {
+        "device_id": phone.serial,
+        "platform": "android",
+        "connection": "tcp",
+        "model": "Pixel 7",
+        "os_version": "14",
+        "state": "ready",
+        "hints": {"connection": "tcp", "address": phone.serial, "usbmux_address": None, "adb_server": None},
+        "state_detail": None,
+    }
     assert by_id[iphone.udid]["hints"] == {"connection": "usb", "address": None, "usbmux_address": iphone.usbmux_address, "adb_server": None}
     assert by_id[iphone.udid]["platform"] == "ios" and by_id[iphone.udid]["state"] == "ready"
     assert_android_read_only(phone)
@@ -120,9 +140,12 @@ def test_android_deep_reports_every_signal(device_sidecar, android) -> None:
 
 @pytest.mark.parametrize("sdk", ["34", "29"])  # Android 12 on lists owners with `cmd`; older ones in the dump
 def test_android_company_managed_phone_is_reported_with_its_owners_and_work_profile(device_sidecar, android, sdk) -> None:
-    phone = android("pixel", props={**android_profile("pixel").props, "ro.build.version.sdk": sdk},
-                    device_owner="com.google.android.apps.work.clouddpc/.receivers.CloudDeviceAdminReceiver",
-                    work_profile_owner="com.afwsamples.testdpc/.DeviceAdminReceiver")
+    phone = android(
+        "pixel",
+        props={**android_profile("pixel").props, "ro.build.version.sdk": sdk},
+        device_owner="com.google.android.apps.work.clouddpc/.receivers.CloudDeviceAdminReceiver",
+        work_profile_owner="com.afwsamples.testdpc/.DeviceAdminReceiver",
+    )
     basic = device_sidecar.request("inspect/basic", android_ref(phone))["data"]
     supervision = device_sidecar.request("inspect/deep", android_ref(phone))["data"]["supervision"]
     assert basic["mdm_enrolled"] is True and supervision["mdm_enrolled"] is True and supervision["supervised"] is True
@@ -184,8 +207,14 @@ def test_ios_activation_lock_and_mdm_variants(device_sidecar, ios) -> None:
     locked = device_sidecar.request("inspect/basic", ios_ref(ios("activation_locked")))["data"]
     managed = device_sidecar.request("inspect/deep", ios_ref(ios("supervised_mdm")))["data"]
     assert locked["activation_locked"] is True
-    assert managed["supervision"] == {"supervised": True, "mdm_enrolled": True, "organization_name": "Example Corp", "profile_count": 1,
-                                     "owners": None, "work_profile": None}  # Android-only fields
+    assert managed["supervision"] == {
+        "supervised": True,
+        "mdm_enrolled": True,
+        "organization_name": "Example Corp",
+        "profile_count": 1,
+        "owners": None,
+        "work_profile": None,
+    }  # Android-only fields
 
 
 def test_ios_unpaired_device_gives_public_values_and_nulls_named_in_warnings(device_sidecar, ios) -> None:

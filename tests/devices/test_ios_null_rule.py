@@ -72,19 +72,53 @@ def test_every_null_deep_field_is_not_applicable_or_warned(got: Readings) -> Non
 
 # Values of any plist type under the keys the parsers read: a device answering nonsense gives nulls
 # with reasons, never an exception.
-_KEYS = ["CurrentCapacity", "MaxCapacity", "DesignCapacity", "NominalChargeCapacity", "AppleRawMaxCapacity", "Temperature",
-         "Voltage", "AppleRawBatteryVoltage", "CycleCount", "IsCharging", "BatteryData", "BatteryCurrentCapacity",
-         "BatteryIsCharging", "TotalDiskCapacity", "AmountDataAvailable", "TotalDataAvailable", "AmountDataReserved",
-         "ProductType", "ProductVersion", "BuildVersion", "SerialNumber", "OrderedIdentifiers", "IsSupervised",
-         "OrganizationName", "ConfigurationURL"]
+_KEYS = [
+    "CurrentCapacity",
+    "MaxCapacity",
+    "DesignCapacity",
+    "NominalChargeCapacity",
+    "AppleRawMaxCapacity",
+    "Temperature",
+    "Voltage",
+    "AppleRawBatteryVoltage",
+    "CycleCount",
+    "IsCharging",
+    "BatteryData",
+    "BatteryCurrentCapacity",
+    "BatteryIsCharging",
+    "TotalDiskCapacity",
+    "AmountDataAvailable",
+    "TotalDataAvailable",
+    "AmountDataReserved",
+    "ProductType",
+    "ProductVersion",
+    "BuildVersion",
+    "SerialNumber",
+    "OrderedIdentifiers",
+    "IsSupervised",
+    "OrganizationName",
+    "ConfigurationURL",
+]
 _SCALARS = st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats(allow_nan=True) | st.text(max_size=8) | st.binary(max_size=4)
 _PLIST = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(_KEYS), inner, max_size=4), max_leaves=6)
 _ANSWER = st.dictionaries(st.sampled_from(_KEYS), _PLIST, max_size=12)
 
 
 @settings(max_examples=300)
-@given(st.builds(Readings, paired=st.booleans(), values=_ANSWER, find_my=_SCALARS, battery_domain=_ANSWER, power=_ANSWER,
-                 disk=_ANSWER, developer_mode=_SCALARS, cloud=_ANSWER | st.none(), profiles=_ANSWER | st.none()))
+@given(
+    st.builds(
+        Readings,
+        paired=st.booleans(),
+        values=_ANSWER,
+        find_my=_SCALARS,
+        battery_domain=_ANSWER,
+        power=_ANSWER,
+        disk=_ANSWER,
+        developer_mode=_SCALARS,
+        cloud=_ANSWER | st.none(),
+        profiles=_ANSWER | st.none(),
+    )
+)
 def test_answers_of_any_shape_give_explained_nulls_and_never_raise(got: Readings) -> None:
     findings = Findings("ios")
     assert unexplained(findings, basic_info(got, findings)) == []
@@ -93,8 +127,9 @@ def test_answers_of_any_shape_give_explained_nulls_and_never_raise(got: Readings
 
 def test_non_finite_readings_are_no_readings() -> None:
     findings = Findings("ios")
-    signals = deep_signals(Readings(paired=True, power={"CurrentCapacity": float("nan"), "MaxCapacity": 100,
-                                                        "Temperature": float("inf"), "Voltage": float("-inf")}), findings)
+    signals = deep_signals(
+        Readings(paired=True, power={"CurrentCapacity": float("nan"), "MaxCapacity": 100, "Temperature": float("inf"), "Voltage": float("-inf")}), findings
+    )
     battery = signals.battery
     assert (battery.level, battery.temperature_c, battery.voltage_mv) == (None, None, None)
     assert unexplained(findings, signals) == []

@@ -25,12 +25,21 @@ pytestmark = pytest.mark.e2e
 
 # What each profile is, beyond its samples (see tools/devkit/sidecar_devkit/emulate/ios/zoo.py): Find My, management.
 STATED: dict[str, dict[str, Any]] = {
-    "iphone6plus-ios12": {"activation_locked": None, "mdm_enrolled": False,
-                          "supervision": {"supervised": False, "mdm_enrolled": False, "organization_name": None, "profile_count": 0}},
-    "iphone12-ios18-supervised": {"activation_locked": None, "mdm_enrolled": None,
-                                  "supervision": {"supervised": True, "mdm_enrolled": None, "organization_name": "Example Repair Lab", "profile_count": 1}},
-    "iphone16plus-ios26": {"activation_locked": True, "mdm_enrolled": False,
-                           "supervision": {"supervised": False, "mdm_enrolled": False, "organization_name": None, "profile_count": 0}},
+    "iphone6plus-ios12": {
+        "activation_locked": None,
+        "mdm_enrolled": False,
+        "supervision": {"supervised": False, "mdm_enrolled": False, "organization_name": None, "profile_count": 0},
+    },
+    "iphone12-ios18-supervised": {
+        "activation_locked": None,
+        "mdm_enrolled": None,
+        "supervision": {"supervised": True, "mdm_enrolled": None, "organization_name": "Example Repair Lab", "profile_count": 1},
+    },
+    "iphone16plus-ios26": {
+        "activation_locked": True,
+        "mdm_enrolled": False,
+        "supervision": {"supervised": False, "mdm_enrolled": False, "organization_name": None, "profile_count": 0},
+    },
 }
 
 
@@ -53,7 +62,8 @@ def test_a_paired_zoo_iphone_is_inspected_as_its_captures_read(device_sidecar, i
     deep = device_sidecar.request("inspect/deep", ios_ref(iphone))["data"]
     health = battery["battery"]["health_percent"]
     assert deep["battery"] == {key: value for key, value in battery["battery"].items() if key != "health_percent"} | {
-        "health": None if health is None else f"{health}% of design capacity"}
+        "health": None if health is None else f"{health}% of design capacity"
+    }
     assert deep["storage"] == storage["storage"]
     assert {key: deep["supervision"][key] for key in stated["supervision"]} == stated["supervision"]
     assert deep["encryption"] == "data protection (always on)"

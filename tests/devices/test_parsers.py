@@ -38,8 +38,10 @@ def test_battery_scales_level_and_converts_units() -> None:
 
 
 # A line ending in "]" inside a value cannot be told from the value's end (getprop does not escape), so none here.
-@given(props=st.dictionaries(keys, values, max_size=10),
-       multiline=st.text(alphabet="ab]\n ", max_size=20).filter(lambda v: not any(line.rstrip().endswith("]") for line in v.split("\n")[:-1])))
+@given(
+    props=st.dictionaries(keys, values, max_size=10),
+    multiline=st.text(alphabet="ab]\n ", max_size=20).filter(lambda v: not any(line.rstrip().endswith("]") for line in v.split("\n")[:-1])),
+)
 def test_getprop_values_spanning_lines_are_kept_whole(props: dict[str, str], multiline: str) -> None:
     text = "".join(f"[{key}]: [{value}]\n" for key, value in props.items()) + f"[zz.multi]: [{multiline}]\n"
     assert parse.getprop_listing(text)["zz.multi"] == multiline
@@ -75,8 +77,10 @@ def test_parsers_never_raise_on_arbitrary_output(text: str) -> None:
     props.bootloader_locked(listed), props.marketing_name(listed), props.encryption(listed), props.adb_tcp_port(listed)
 
 
-@given(lines=st.lists(st.binary(min_size=1, max_size=200).filter(lambda b: b"\x00" not in b and not b.endswith(b"\n")), max_size=20),
-       cuts=st.lists(st.integers(0, 5000), max_size=20))
+@given(
+    lines=st.lists(st.binary(min_size=1, max_size=200).filter(lambda b: b"\x00" not in b and not b.endswith(b"\n")), max_size=20),
+    cuts=st.lists(st.integers(0, 5000), max_size=20),
+)
 def test_syslog_splitter_yields_each_line_once_whatever_the_chunking(lines: list[bytes], cuts: list[int]) -> None:
     stream = b"".join(line + b"\n\x00" for line in lines)
     splitter = SyslogSplitter()

@@ -14,9 +14,30 @@ DEVICE_CODE = [*sorted((REPO / "sidecar" / "devices").rglob("*.py")), REPO / "si
 
 # adb-shell and pymobiledevice3 calls that change a device, or pair with it, or remove data.
 FORBIDDEN_CALLS = {
-    "push", "pull", "reboot", "root", "install", "uninstall", "exec_out", "pair", "pair_device", "set_value",
-    "remove_value", "erase", "erase_device", "restart", "shutdown", "sleep_device", "set_cloud_configuration",
-    "install_profile", "remove_profile", "enter_recovery", "flush", "rm", "rm_single", "set_assistant",
+    "push",
+    "pull",
+    "reboot",
+    "root",
+    "install",
+    "uninstall",
+    "exec_out",
+    "pair",
+    "pair_device",
+    "set_value",
+    "remove_value",
+    "erase",
+    "erase_device",
+    "restart",
+    "shutdown",
+    "sleep_device",
+    "set_cloud_configuration",
+    "install_profile",
+    "remove_profile",
+    "enter_recovery",
+    "flush",
+    "rm",
+    "rm_single",
+    "set_assistant",
 }
 FORBIDDEN_KEYWORDS = {("autopair", True), ("erase", True)}
 
@@ -46,7 +67,9 @@ def test_device_code_calls_no_mutating_api(path: Path) -> None:
                 assert "crash" not in ast.unparse(node.func.value).lower(), f"{relative(path)}:{node.lineno}"
         for keyword in node.keywords:
             if isinstance(keyword.value, ast.Constant):
-                assert (keyword.arg, keyword.value.value) not in FORBIDDEN_KEYWORDS, f"{relative(path)}:{node.lineno} passes {keyword.arg}={keyword.value.value}"
+                assert (keyword.arg, keyword.value.value) not in FORBIDDEN_KEYWORDS, (
+                    f"{relative(path)}:{node.lineno} passes {keyword.arg}={keyword.value.value}"
+                )
 
 
 @pytest.mark.parametrize("path", DEVICE_CODE, ids=relative)

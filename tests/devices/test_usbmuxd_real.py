@@ -30,6 +30,7 @@ kill "$usbmuxd"; wait "$usbmuxd"
 exit $status
 """
 
+
 @pytest.fixture
 def sidecar_beside_usbmuxd(tmp_path: Path, policy: dict, adb_key: Path) -> Iterator[SidecarProcess]:
     assert shutil.which("usbmuxd") and shutil.which("unshare"), "usbmuxd and util-linux are installed by setup (requirements/apt.txt)"

@@ -28,8 +28,9 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def test_no_module_of_the_sidecar_imports_the_devkit() -> None:
-    offenders = [str(path.relative_to(REPO)) for path in sorted((REPO / "sidecar").rglob("*.py"))
-                 if any(name.split(".")[0] == DEVKIT for name in imported_modules(path))]
+    offenders = [
+        str(path.relative_to(REPO)) for path in sorted((REPO / "sidecar").rglob("*.py")) if any(name.split(".")[0] == DEVKIT for name in imported_modules(path))
+    ]
     assert offenders == []
 
 

@@ -36,7 +36,9 @@ def wait_end(sidecar: SidecarProcess, token: object) -> dict[str, Any]:
 
 def wait_bytes(sidecar: SidecarProcess, token: object) -> dict[str, Any]:
     """The first report that shows bytes downloaded."""
-    return wait_progress(sidecar, token, lambda value: value["kind"] == "report" and (((value.get("detail") or {}).get("progress") or {}).get("downloaded_bytes") or 0) > 0)
+    return wait_progress(
+        sidecar, token, lambda value: value["kind"] == "report" and (((value.get("detail") or {}).get("progress") or {}).get("downloaded_bytes") or 0) > 0
+    )
 
 
 def job(sidecar: SidecarProcess, job_id: str) -> dict[str, Any]:

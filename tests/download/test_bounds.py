@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from sidecar_devkit.client import SidecarError, SidecarProcess
 from sidecar.download.jobs import KEEP_FINISHED, MAX_QUEUED
+from sidecar_devkit.client import SidecarError, SidecarProcess
 
 from ..conftest import PRODUCT_ARGV, REPO
 from .helpers import WAIT, wait_bytes
@@ -58,7 +58,10 @@ def test_ended_jobs_are_trimmed_as_they_end_keeping_the_newest(start_sidecar) ->
 
 def test_download_list_fits_in_one_frame_whatever_the_number_of_jobs(tmp_path, policy, media) -> None:
     limit = 64 * 1024
-    with open(tmp_path / "sidecar.log", "wb") as stderr, SidecarProcess([*PRODUCT_ARGV, "--max-frame-bytes", str(limit)], stderr=stderr, cwd=str(REPO)) as sidecar:
+    with (
+        open(tmp_path / "sidecar.log", "wb") as stderr,
+        SidecarProcess([*PRODUCT_ARGV, "--max-frame-bytes", str(limit)], stderr=stderr, cwd=str(REPO)) as sidecar,
+    ):
         sidecar.initialize(policy | {"max_concurrent_downloads": 1})
         sidecar.request("download/start", {"url": stalled(media), "progress_token": "running"})
         wait_bytes(sidecar, "running")

@@ -42,7 +42,20 @@ IV = bytes(range(16, 32))
 # Every downloader yt-dlp has, as reviewed: these run in this process through its HTTP stack...
 NATIVE = {"HttpFD", "HttpQuietDownloader", "HlsFD", "DashSegmentsFD", "F4mFD", "IsmFD", "MhtmlFD", "YoutubeLiveChatFD", "BunnyCdnFD", "SoopVodFD"}
 # ...and these start another program (or hand the stream to one: ffmpeg for the live ones).
-EXTERNAL = {"ExternalFD", "FFmpegFD", "CurlFD", "AxelFD", "WgetFD", "Aria2cFD", "HttpieFD", "RtmpFD", "FC2LiveFD", "NiconicoLiveFD", "FFmpegSinkFD", "WebSocketFragmentFD"}
+EXTERNAL = {
+    "ExternalFD",
+    "FFmpegFD",
+    "CurlFD",
+    "AxelFD",
+    "WgetFD",
+    "Aria2cFD",
+    "HttpieFD",
+    "RtmpFD",
+    "FC2LiveFD",
+    "NiconicoLiveFD",
+    "FFmpegSinkFD",
+    "WebSocketFragmentFD",
+}
 BASES = {"FragmentFD"}  # never created itself
 
 
@@ -80,9 +93,24 @@ def real_ffmpeg() -> str:
 def segment(index: int) -> bytes:
     """An MPEG-TS segment made by the real ffmpeg (a test pattern, one second)."""
     return subprocess.run(
-        [real_ffmpeg(), "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", f"testsrc=duration=1:size=64x48:rate=5,hue=h={index * 90}",
-         "-c:v", "mpeg2video", "-f", "mpegts", "-"],
-        check=True, capture_output=True, timeout=60,
+        [
+            real_ffmpeg(),
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc=duration=1:size=64x48:rate=5,hue=h={index * 90}",
+            "-c:v",
+            "mpeg2video",
+            "-f",
+            "mpegts",
+            "-",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
     ).stdout
 
 
@@ -182,8 +210,14 @@ def run_worker(url: str, tmp_path: Path, ffmpeg: str, allow_private: bool = Fals
     output = tmp_path / "downloads"
     output.mkdir(exist_ok=True)
     request = DownloadRequest(
-        url=url, preset="best", output_dir=str(output), temp_dir=str(output / ".sidecar-download-test"), template="%(id)s.%(ext)s",
-        playlist_limit=None, log_level="warning", ffmpeg_location=ffmpeg,
+        url=url,
+        preset="best",
+        output_dir=str(output),
+        temp_dir=str(output / ".sidecar-download-test"),
+        template="%(id)s.%(ext)s",
+        playlist_limit=None,
+        log_level="warning",
+        ffmpeg_location=ffmpeg,
         policy=Policy(capabilities=frozenset({"download.fetch"}), roots=Roots(downloads=str(output)), allow_private_networks=allow_private),
     )
     events: list = []
@@ -261,8 +295,13 @@ def test_aes128_hls_from_public_addresses_is_downloaded_and_decrypted_natively_t
 
 def frame_hashes(path: Path) -> list[str]:
     """The MD5 of each decoded video frame (timestamps left out: a remux may shift them)."""
-    out = subprocess.run([real_ffmpeg(), "-hide_banner", "-loglevel", "error", "-i", f"file:{path}", "-map", "0:v", "-f", "framemd5", "-"],
-                         check=True, capture_output=True, text=True, timeout=60).stdout
+    out = subprocess.run(
+        [real_ffmpeg(), "-hide_banner", "-loglevel", "error", "-i", f"file:{path}", "-map", "0:v", "-f", "framemd5", "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     hashes = [line.rsplit(",", 1)[1].strip() for line in out.splitlines() if line and not line.startswith("#")]
     assert len(hashes) >= 3
     return hashes

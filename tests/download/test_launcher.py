@@ -34,8 +34,14 @@ def way(request, monkeypatch) -> str:
 
 def download_request(url: str, downloads: Path, allow_private: bool, job: str = "test") -> DownloadRequest:
     return DownloadRequest(
-        url=url, preset="best", output_dir=str(downloads), temp_dir=str(downloads / f".sidecar-download-{job}"), template="%(id)s.%(ext)s",
-        playlist_limit=None, log_level="warning", ffmpeg_location=None,
+        url=url,
+        preset="best",
+        output_dir=str(downloads),
+        temp_dir=str(downloads / f".sidecar-download-{job}"),
+        template="%(id)s.%(ext)s",
+        playlist_limit=None,
+        log_level="warning",
+        ffmpeg_location=None,
         policy=Policy(capabilities=frozenset({"download.fetch"}), roots=Roots(downloads=str(downloads)), allow_private_networks=allow_private),
     )
 

@@ -35,8 +35,14 @@ def test_a_destination_folder_swapped_for_a_symlink_before_the_final_move_keeps_
 
     monkeypatch.setattr(embed._Hooks, "on_postprocess", swap_when_moving)
     request = DownloadRequest(
-        url=url, preset="best", output_dir=str(downloads), temp_dir=str(downloads / ".sidecar-download-test"), template="sub/%(id)s.%(ext)s",
-        playlist_limit=None, log_level="warning", ffmpeg_location=str(tmp_path / "no-ffmpeg"),
+        url=url,
+        preset="best",
+        output_dir=str(downloads),
+        temp_dir=str(downloads / ".sidecar-download-test"),
+        template="sub/%(id)s.%(ext)s",
+        playlist_limit=None,
+        log_level="warning",
+        ffmpeg_location=str(tmp_path / "no-ffmpeg"),
         policy=Policy(capabilities=frozenset({"download.fetch"}), roots=Roots(downloads=str(downloads)), allow_private_networks=True),
     )
     events: list = []

@@ -25,7 +25,23 @@ from .mediaserver import MediaServer, media_bytes
 
 @pytest.mark.parametrize(
     "address",
-    ["127.0.0.1", "127.8.9.10", "10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1", "::1", "::", "fe80::1", "fc00::1", "::ffff:127.0.0.1", "::ffff:10.1.2.3"],
+    [
+        "127.0.0.1",
+        "127.8.9.10",
+        "10.0.0.1",
+        "172.16.5.4",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "::1",
+        "::",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.1.2.3",
+    ],
 )
 def test_loopback_private_link_local_and_special_addresses_are_refused(address: str) -> None:
     assert not address_allowed(address, allow_private=False)
@@ -86,7 +102,9 @@ def test_6to4_teredo_and_local_nat64_are_refused_whatever_they_carry(prefix: str
     assert not address_allowed(str(address), allow_private=False)
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/a.mp4", "data:video/mp4;base64,AAAA", "javascript:alert(1)", "example.com/a.mp4", "//example.com/a.mp4"])
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://example.com/a.mp4", "data:video/mp4;base64,AAAA", "javascript:alert(1)", "example.com/a.mp4", "//example.com/a.mp4"]
+)
 def test_schemes_other_than_http_and_https_are_policy_denied(url: str) -> None:
     with pytest.raises(RpcError) as caught:
         parse_target(url)

@@ -168,7 +168,12 @@ def test_a_signal_right_after_the_first_answers_is_still_handled_by_the_server(s
     """The first read holds initialize and health together, so the server answers both in its very
     first step; a signal sent on that answer must find the server's handler already in place."""
     sidecar = spawn(product=True)
-    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocol_version": 1, "client": {"name": "t", "version": "1"}, "host_pid": os.getpid(), "policy": policy}}
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocol_version": 1, "client": {"name": "t", "version": "1"}, "host_pid": os.getpid(), "policy": policy},
+    }
     health = {"jsonrpc": "2.0", "id": 2, "method": "health"}
     sidecar.send_bytes(b"".join(len(p).to_bytes(4, "big") + p for p in (json.dumps(init).encode(), json.dumps(health).encode())))
     assert [sidecar.read_message()["id"] for _ in range(2)] == [1, 2]

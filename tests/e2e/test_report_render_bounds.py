@@ -20,7 +20,9 @@ RENDER_STOPPED = b"rendering stopped, its request was cancelled"
 
 def with_warnings(count: int) -> dict:
     data = samples.android()
-    data["warnings"] = [{"code": "partial_data", "message": f"value {index} could not be read from the device", "field": f"field_{index}"} for index in range(count)]
+    data["warnings"] = [
+        {"code": "partial_data", "message": f"value {index} could not be read from the device", "field": f"field_{index}"} for index in range(count)
+    ]
     return data
 
 

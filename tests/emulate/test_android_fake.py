@@ -81,9 +81,7 @@ def test_adb_shell_authenticates_and_runs_a_command(signer: PythonRSASigner) -> 
         assert adbd.received == ["shell:getprop ro.product.model"]
 
 
-def test_the_record_lists_exactly_the_services_opened_in_memory_and_as_jsonl(
-    signer: PythonRSASigner, tmp_path: Path
-) -> None:
+def test_the_record_lists_exactly_the_services_opened_in_memory_and_as_jsonl(signer: PythonRSASigner, tmp_path: Path) -> None:
     record = tmp_path / "received.jsonl"
     with running_adbd(PIXEL, record_path=record) as adbd, connected(adbd, signer) as device:
         device.shell("getprop ro.product.model")
@@ -242,8 +240,7 @@ def test_a_host_speaking_garbage_loses_only_its_own_connection(signer: PythonRSA
         (PIXEL, "getprop ro.product.model", "Pixel 7\n"),
         (PIXEL, "getprop ro.product.manufacturer", "Google\n"),
         (PIXEL, "getprop ro.build.version.sdk", "34\n"),
-        (PIXEL, "getprop ro.build.fingerprint",
-         "google/panther/panther:14/AP1A.240505.004/11583682:user/release-keys\n"),
+        (PIXEL, "getprop ro.build.fingerprint", "google/panther/panther:14/AP1A.240505.004/11583682:user/release-keys\n"),
         (PIXEL, "getprop ro.boot.verifiedbootstate", "green\n"),
         (PIXEL, "getprop ro.crypto.type", "file\n"),
         (PIXEL, "getprop no.such.property", "\n"),
@@ -274,8 +271,7 @@ def test_a_host_speaking_garbage_loses_only_its_own_connection(signer: PythonRSA
     ],
     ids=lambda value: value.name if isinstance(value, DeviceProfile) else None,
 )
-def test_commands_answer_like_the_device(shell: Callable[[DeviceProfile, str], str], profile: DeviceProfile,
-                                         command: str, output: str) -> None:
+def test_commands_answer_like_the_device(shell: Callable[[DeviceProfile, str], str], profile: DeviceProfile, command: str, output: str) -> None:
     assert shell(profile, command) == output
 
 
@@ -313,8 +309,7 @@ def test_dumpsys_battery_prints_the_android_14_report(shell: Callable[[DevicePro
 
 def test_df_reports_data_in_toybox_columns(shell: Callable[[DeviceProfile, str], str]) -> None:
     assert shell(PIXEL, "df -k /data") == (
-        "Filesystem       1K-blocks     Used Available Use% Mounted on\n"
-        "/dev/block/dm-46 115367708 38011324  77225312  33% /data\n"
+        "Filesystem       1K-blocks     Used Available Use% Mounted on\n/dev/block/dm-46 115367708 38011324  77225312  33% /data\n"
     )
 
 
@@ -384,9 +379,7 @@ class AdbHost:
         self.env = {**os.environ, "HOME": str(home), "TMPDIR": str(home), "ADB_VENDOR_KEYS": ""}
 
     def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["adb", "-P", str(self.port), *args], env=self.env, capture_output=True, text=True, timeout=30
-        )
+        return subprocess.run(["adb", "-P", str(self.port), *args], env=self.env, capture_output=True, text=True, timeout=30)
 
     @property
     def public_key(self) -> str:

@@ -29,10 +29,17 @@ messages = st.builds(Message, st.sampled_from(Command), u32, u32, st.binary(max_
 
 
 def _header(command: int, data: bytes, *, check: int | None = None, magic: int | None = None) -> bytes:
-    return HEADER.pack(
-        command, 1, 2, len(data), checksum(data) if check is None else check,
-        command ^ 0xFFFFFFFF if magic is None else magic,
-    ) + data
+    return (
+        HEADER.pack(
+            command,
+            1,
+            2,
+            len(data),
+            checksum(data) if check is None else check,
+            command ^ 0xFFFFFFFF if magic is None else magic,
+        )
+        + data
+    )
 
 
 @given(messages)

@@ -24,7 +24,7 @@ from sidecar_devkit.emulate.ios.wire import UsbmuxDecoder, UsbmuxPacket, encode_
 
 pytest.importorskip("pymobiledevice3")
 
-from pymobiledevice3.exceptions import (  # noqa: E402
+from pymobiledevice3.exceptions import (
     AfcException,
     LockdownError,
     MissingValueError,
@@ -33,11 +33,11 @@ from pymobiledevice3.exceptions import (  # noqa: E402
     PyMobileDevice3Exception,
     SetProhibitedError,
 )
-from pymobiledevice3.lockdown import UsbmuxLockdownClient, create_using_usbmux  # noqa: E402
-from pymobiledevice3.services.crash_reports import CrashReportsManager  # noqa: E402
-from pymobiledevice3.services.diagnostics import DiagnosticsService  # noqa: E402
-from pymobiledevice3.services.mobile_config import MobileConfigService  # noqa: E402
-from pymobiledevice3.services.syslog import SyslogService  # noqa: E402
+from pymobiledevice3.lockdown import UsbmuxLockdownClient, create_using_usbmux
+from pymobiledevice3.services.crash_reports import CrashReportsManager
+from pymobiledevice3.services.diagnostics import DiagnosticsService
+from pymobiledevice3.services.mobile_config import MobileConfigService
+from pymobiledevice3.services.syslog import SyslogService
 
 T = TypeVar("T")
 
@@ -45,8 +45,20 @@ T = TypeVar("T")
 ALLOWED = {
     "usbmux": {"ListDevices", "Listen", "ReadBUID", "ReadPairRecord", "Connect"},
     "lockdown": {"QueryType", "GetValue", "StartSession", "StopSession", "StartService", "Goodbye"},
-    "service": {"IORegistry", "Goodbye", "GetCloudConfiguration", "GetProfileList", "HelloHostIdentifier",
-                "connect", "READ_DIR", "GET_FILE_INFO", "GET_DEVINFO", "FILE_OPEN", "READ", "FILE_CLOSE"},
+    "service": {
+        "IORegistry",
+        "Goodbye",
+        "GetCloudConfiguration",
+        "GetProfileList",
+        "HelloHostIdentifier",
+        "connect",
+        "READ_DIR",
+        "GET_FILE_INFO",
+        "GET_DEVINFO",
+        "FILE_OPEN",
+        "READ",
+        "FILE_CLOSE",
+    },
 }
 
 
@@ -71,9 +83,7 @@ def with_profile(name: str) -> pytest.MarkDecorator:
 
 
 async def connect(ios: IosHandle, pair_records: Path) -> UsbmuxLockdownClient:
-    return await create_using_usbmux(
-        serial=ios.udid, usbmux_address=ios.usbmux_address, autopair=False, pairing_records_cache_folder=pair_records
-    )
+    return await create_using_usbmux(serial=ios.udid, usbmux_address=ios.usbmux_address, autopair=False, pairing_records_cache_folder=pair_records)
 
 
 # --- pymobiledevice3: lockdown ----------------------------------------------
@@ -134,14 +144,12 @@ def test_paired_device_services_read_through_pymobiledevice3(ios: IosHandle, tmp
                 ack = await mover.recvall(5)
             finally:
                 await mover.close()
-            return {"battery": battery, "cloud": cloud, "profiles": profiles, "lines": lines, "listing": listing,
-                    "ack": ack}
+            return {"battery": battery, "cloud": cloud, "profiles": profiles, "lines": lines, "listing": listing, "ack": ack}
         finally:
             await lockdown.close()
 
     got = run(scenario())
-    assert {"CycleCount", "DesignCapacity", "AppleRawMaxCapacity", "Temperature", "Voltage", "IsCharging",
-            "CurrentCapacity"} <= got["battery"].keys()
+    assert {"CycleCount", "DesignCapacity", "AppleRawMaxCapacity", "Temperature", "Voltage", "IsCharging", "CurrentCapacity"} <= got["battery"].keys()
     assert got["cloud"] == {}
     assert got["profiles"]["ProfileMetadata"] == {}
     assert got["lines"] == list(ios.profile.syslog[:3])
@@ -187,9 +195,7 @@ def test_activation_locked_device_has_find_my_on(ios: IosHandle, tmp_path: Path)
     async def scenario() -> tuple[Any, Any]:
         lockdown = await connect(ios, tmp_path)
         try:
-            return await lockdown.get_value("com.apple.fmip", "IsAssociated"), await lockdown.get_value(
-                key="ActivationState"
-            )
+            return await lockdown.get_value("com.apple.fmip", "IsAssociated"), await lockdown.get_value(key="ActivationState")
         finally:
             await lockdown.close()
 
@@ -218,8 +224,7 @@ def test_unpaired_device_answers_only_public_values(ios: IosHandle, tmp_path: Pa
     assert values["ProductType"] == "iPhone14,5"
     assert values["UniqueDeviceID"] == ios.udid
     assert {"SerialNumber", "ActivationState", "PasswordProtected"}.isdisjoint(values)
-    assert itunes == {"FamilyID": 10024, "MinITunesVersion": "12.12.4", "MinMacOSVersion": "10.15.0",
-                      "iTunesSetupComplete": True}
+    assert itunes == {"FamilyID": 10024, "MinITunesVersion": "12.12.4", "MinMacOSVersion": "10.15.0", "iTunesSetupComplete": True}
     assert_read_only(ios.received)
     assert not any(r.request == "StartService" for r in ios.received)
 
@@ -229,7 +234,10 @@ def test_a_foreign_host_id_gets_no_session(ios: IosHandle, tmp_path: Path) -> No
 
     async def scenario() -> bool:
         lockdown = await create_using_usbmux(
-            serial=ios.udid, usbmux_address=ios.usbmux_address, autopair=False, pair_record=record,
+            serial=ios.udid,
+            usbmux_address=ios.usbmux_address,
+            autopair=False,
+            pair_record=record,
             pairing_records_cache_folder=tmp_path,
         )
         await lockdown.close()
@@ -283,6 +291,7 @@ def test_writes_are_refused_and_recorded(ios: IosHandle, tmp_path: Path) -> None
 
 def test_pairing_is_refused_and_recorded(tmp_path: Path) -> None:
     with running_ios("unpaired") as ios:
+
         async def scenario() -> None:
             lockdown = await connect(ios, tmp_path)
             try:
@@ -390,8 +399,7 @@ needs_ideviceinfo = pytest.mark.skipif(ideviceinfo is None, reason="libimobilede
 def _ideviceinfo(ios: IosHandle, *args: str, home: Path) -> subprocess.CompletedProcess[str]:
     # HOME points away from the user's: libimobiledevice keeps its config there.
     env = dict(os.environ, USBMUXD_SOCKET_ADDRESS=ios.usbmux_address, HOME=str(home))
-    return subprocess.run([str(ideviceinfo), *args], env=env, capture_output=True, text=True, timeout=30,
-                          check=False)
+    return subprocess.run([str(ideviceinfo), *args], env=env, capture_output=True, text=True, timeout=30, check=False)
 
 
 @needs_ideviceinfo
@@ -410,8 +418,7 @@ def test_ideviceinfo_key_query_uses_the_usbmuxd_pair_record(ios: IosHandle, tmp_
     result = _ideviceinfo(ios, "-u", ios.udid, "-k", "SerialNumber", home=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "F2LXK0Q1N6Y7"
-    disk = _ideviceinfo(ios, "-u", ios.udid, "-q", "com.apple.disk_usage", "-k", "TotalDiskCapacity",
-                        home=tmp_path)
+    disk = _ideviceinfo(ios, "-u", ios.udid, "-q", "com.apple.disk_usage", "-k", "TotalDiskCapacity", home=tmp_path)
     assert disk.stdout.strip() == "128000000000"
     assert_read_only(ios.received)
     assert [r.request for r in ios.received if r.layer == "lockdown"].count("StartSession") == 2

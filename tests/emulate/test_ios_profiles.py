@@ -16,8 +16,8 @@ from tests.devices.ios_corpus import ROOT, read
 
 pytest.importorskip("pymobiledevice3")
 
-from pymobiledevice3.lockdown import create_using_usbmux  # noqa: E402
-from pymobiledevice3.services.diagnostics import DiagnosticsService  # noqa: E402
+from pymobiledevice3.lockdown import create_using_usbmux
+from pymobiledevice3.services.diagnostics import DiagnosticsService
 
 # What a profile may change in a capture, and why: a device id must be a real one.
 SUBSTITUTED = {("iphone16plus-ios26", "UniqueDeviceID")}
@@ -52,9 +52,9 @@ def test_zoo_profiles_name_the_samples_they_serve(profile: Any) -> None:
 @pytest.mark.parametrize("profile", [p for p in ZOO if p.paired], ids=lambda p: p.name)
 def test_pymobiledevice3_reads_the_captured_values_and_registry(profile: Any, tmp_path: Path) -> None:
     with running_ios(profile.name) as ios:
+
         async def scenario() -> tuple[dict, dict | None, dict | None]:
-            lockdown = await create_using_usbmux(serial=ios.udid, usbmux_address=ios.usbmux_address, autopair=False,
-                                                 pairing_records_cache_folder=tmp_path)
+            lockdown = await create_using_usbmux(serial=ios.udid, usbmux_address=ios.usbmux_address, autopair=False, pairing_records_cache_folder=tmp_path)
             try:
                 async with DiagnosticsService(lockdown) as diagnostics:
                     by_class = await diagnostics.ioregistry(ioclass="IOPMPowerSource")
@@ -71,14 +71,16 @@ def test_pymobiledevice3_reads_the_captured_values_and_registry(profile: Any, tm
 
 def test_an_ios12_power_source_answers_by_entry_name_only(tmp_path: Path) -> None:
     with running_ios("iphone6plus-ios12") as ios:
+
         async def scenario() -> list[Any]:
-            lockdown = await create_using_usbmux(serial=ios.udid, usbmux_address=ios.usbmux_address, autopair=False,
-                                                 pairing_records_cache_folder=tmp_path)
+            lockdown = await create_using_usbmux(serial=ios.udid, usbmux_address=ios.usbmux_address, autopair=False, pairing_records_cache_folder=tmp_path)
             try:
                 async with DiagnosticsService(lockdown) as diagnostics:
-                    return [await diagnostics.ioregistry(ioclass="IOPMPowerSource"),
-                            await diagnostics.ioregistry(name="AppleSmartBattery"),
-                            await diagnostics.ioregistry(name="AppleARMPMUCharger")]
+                    return [
+                        await diagnostics.ioregistry(ioclass="IOPMPowerSource"),
+                        await diagnostics.ioregistry(name="AppleSmartBattery"),
+                        await diagnostics.ioregistry(name="AppleARMPMUCharger"),
+                    ]
             finally:
                 await lockdown.close()
 

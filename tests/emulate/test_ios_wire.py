@@ -32,13 +32,7 @@ u32 = st.integers(0, 2**32 - 1)
 u64 = st.integers(0, 2**64 - 1)
 # XML plists cannot carry control characters or surrogates.
 plist_text = st.text(st.characters(blacklist_categories=("Cc", "Cs")), max_size=20)
-plist_scalars = (
-    plist_text
-    | st.booleans()
-    | st.integers(-(2**63), 2**63 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.binary(max_size=32)
-)
+plist_scalars = plist_text | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False) | st.binary(max_size=32)
 plist_values = st.recursive(
     plist_scalars,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(plist_text, inner, max_size=4),
@@ -109,11 +103,8 @@ def test_usbmux_length_shorter_than_its_header_is_rejected() -> None:
 
 
 @plist_settings
-@given(st.lists(plist_dicts, max_size=3), st.lists(st.integers(0, 10_000), max_size=8),
-       st.sampled_from([plistlib.FMT_XML, plistlib.FMT_BINARY]))
-def test_plist_messages_round_trip_under_any_chunking(
-    messages: list[dict], cuts: list[int], fmt: plistlib.PlistFormat
-) -> None:
+@given(st.lists(plist_dicts, max_size=3), st.lists(st.integers(0, 10_000), max_size=8), st.sampled_from([plistlib.FMT_XML, plistlib.FMT_BINARY]))
+def test_plist_messages_round_trip_under_any_chunking(messages: list[dict], cuts: list[int], fmt: plistlib.PlistFormat) -> None:
     decoder = PlistMessageDecoder()
     decoded: list[dict] = []
     for chunk in chunked(b"".join(encode_plist_message(m, fmt) for m in messages), cuts):

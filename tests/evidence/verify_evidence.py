@@ -60,9 +60,14 @@ def verify(data: bytes, head: str | None = None) -> str:
             pending = pending or (number, start)
             continue
         skipped = (e.get("previous") or {}).get("skipped") if e["kind"] == "log_open" else None
-        region = data[pending[1]:start] if pending else b""
-        if pending and not (isinstance(skipped, dict) and skipped.get("offset") == pending[1] and skipped.get("bytes") == len(region) - 1
-                            and region.endswith(b"\n") and skipped.get("sha256") == hashlib.sha256(region[:-1]).hexdigest()):
+        region = data[pending[1] : start] if pending else b""
+        if pending and not (
+            isinstance(skipped, dict)
+            and skipped.get("offset") == pending[1]
+            and skipped.get("bytes") == len(region) - 1
+            and region.endswith(b"\n")
+            and skipped.get("sha256") == hashlib.sha256(region[:-1]).hexdigest()
+        ):
             return f"bad {pending[0]}: not an entry"
         if not pending and skipped is not None:
             return f"bad {number}: records skipped bytes that are not there"

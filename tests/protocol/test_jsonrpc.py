@@ -65,10 +65,19 @@ def test_bad_envelopes_are_invalid_requests_that_echo_a_well_formed_id(payload: 
 @pytest.mark.parametrize(
     "payload",
     [
-        b"", b"{", b"nul", b'{"jsonrpc":"2.0",}', b"\xff\xfe", b'{"a":"\xed\xa0\x80"}', b"[1,",
+        b"",
+        b"{",
+        b"nul",
+        b'{"jsonrpc":"2.0",}',
+        b"\xff\xfe",
+        b'{"a":"\xed\xa0\x80"}',
+        b"[1,",
         # Not JSON, although the decoder meets a wrong type before it meets the malformed part
         # (found by bench/fuzz_wire.py: these were answered -32600 "Expected `object`").
-        b"1xxxx", b'"health" junk', b'{"jsonrpc":"1.0","method":"m","id":7,', b'{"jsonrpc":"2.0","method":5,"id":7}}',
+        b"1xxxx",
+        b'"health" junk',
+        b'{"jsonrpc":"1.0","method":"m","id":7,',
+        b'{"jsonrpc":"2.0","method":5,"id":7}}',
     ],
 )
 def test_unparseable_bytes_are_parse_errors_with_null_id(payload: bytes) -> None:

@@ -94,8 +94,8 @@ def test_markdown_keeps_device_strings_literal_and_tables_whole() -> None:
     for text in (samples.HOSTILE_MODEL, samples.HOSTILE_MANUFACTURER, "line one # heading? - item?[U+0000][U+001B][31m"):
         assert text in page.text
     # every table row of the sections still has its two cells
-    for table in re.findall(r"<table>.*?</table>", html, re.S)[1:]:
-        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S):
+    for table in re.findall(r"<table>.*?</table>", html, re.DOTALL)[1:]:
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.DOTALL):
             assert len(re.findall(r"<t[hd]>", row)) == 2, row
 
 

@@ -85,11 +85,18 @@ def test_the_pdf_is_a_valid_pdf_with_the_reports_text(sidecar) -> None:
             pytest.fail(f"{tool} is missing: install poppler-utils (requirements/apt.txt)")
     artifact = fmt_report(sidecar, "pdf")["artifact"]
     info = subprocess.run(["pdfinfo", artifact], capture_output=True, text=True, check=True).stdout
-    assert re.search(r"^Title:\s+Intake inspection$", info, re.M) and re.search(r"^Pages:\s+[1-9]", info, re.M)
-    assert re.search(r"^CreationDate:\s+.*2026", info, re.M)
+    assert re.search(r"^Title:\s+Intake inspection$", info, re.MULTILINE) and re.search(r"^Pages:\s+[1-9]", info, re.MULTILINE)
+    assert re.search(r"^CreationDate:\s+.*2026", info, re.MULTILINE)
     text = " ".join(subprocess.run(["pdftotext", "-enc", "UTF-8", artifact, "-"], capture_output=True, text=True, check=True).stdout.split())
-    for expected in ("Intake inspection", "Google Pixel 8 Pro · Android 14", "✘ 3 security concerns", "Bootloader ✘ Unlocked",
-                     "Security patch level ⚠ 2024-08-05 (27 months old)", "Storage used 94.9 GB (80 %)", "Lines 48,213"):
+    for expected in (
+        "Intake inspection",
+        "Google Pixel 8 Pro · Android 14",
+        "✘ 3 security concerns",
+        "Bootloader ✘ Unlocked",
+        "Security patch level ⚠ 2024-08-05 (27 months old)",
+        "Storage used 94.9 GB (80 %)",
+        "Lines 48,213",
+    ):
         assert expected in text, expected
 
 
@@ -110,7 +117,7 @@ def test_device_strings_render_as_text_in_every_format(sidecar) -> None:
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     markdown = Path(fmt_report(sidecar, "md", samples.hostile(), report_id="h")["artifact"]).read_text()
     assert r"| Model | \<script\>alert(1)\</script\> |" in markdown
-    assert "| Build | line one # heading?  - item?" in markdown and not re.search(r"^(# heading|- item)", markdown, re.M)
+    assert "| Build | line one # heading?  - item?" in markdown and not re.search(r"^(# heading|- item)", markdown, re.MULTILINE)
     pdf = Path(fmt_report(sidecar, "pdf", samples.hostile(), report_id="h")["artifact"])
     assert samples.HOSTILE_MODEL in subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
 
@@ -259,7 +266,7 @@ def test_report_libraries_load_on_the_first_report_not_at_startup(tmp_path: Path
     log = tmp_path / "importtime.stderr.log"
 
     def imported() -> set[str]:
-        names = re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s+(\S+)", log.read_text(), re.M)
+        names = re.findall(r"^import time:\s+\d+ \|\s+\d+ \|\s+(\S+)", log.read_text(), re.MULTILINE)
         return {name.split(".")[0] for name in names} & {"jinja2", "markupsafe", "fpdf", "fontTools", "PIL"}
 
     with sidecar_process(tmp_path, argv, "importtime") as sidecar:

@@ -102,7 +102,9 @@ def test_the_marketing_name_leads_the_title_and_management_is_shown_where_the_ph
     assert rows(doc, "device")["Model name"].value == "iPhone 13" and "iPhone 13" in doc.subtitle
     assert rows(doc, "battery")["Purgeable space (not counted as free)"].value == "121.0 GB"
     android = samples.android()
-    android["deep"]["supervision"].update(supervised=True, mdm_enrolled=True, owners=["com.google.android.apps.work.clouddpc/.receivers.CloudDeviceAdminReceiver"], work_profile=False)
+    android["deep"]["supervision"].update(
+        supervised=True, mdm_enrolled=True, owners=["com.google.android.apps.work.clouddpc/.receivers.CloudDeviceAdminReceiver"], work_profile=False
+    )
     security = rows(document(android), "security")
     assert security["Fully managed (device owner)"].value == "Yes" and security["Work profile"].value == "None"
     assert security["Managed by"].value.startswith("com.google.android.apps.work.clouddpc/") and security["Managed by"].tone == "warn"

@@ -34,8 +34,9 @@ class Built:
 
 def build_runtime(out: Path) -> None:
     """The real command, with the fast xz level (the budget check is then conservative)."""
-    done = subprocess.run([sys.executable, str(REPO / "build_runtime.py"), "--out", str(out), "--xz-preset", "0"],
-                          cwd=REPO, capture_output=True, text=True, timeout=BUILD_TIMEOUT)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "build_runtime.py"), "--out", str(out), "--xz-preset", "0"], cwd=REPO, capture_output=True, text=True, timeout=BUILD_TIMEOUT
+    )
     assert done.returncode == 0, f"build_runtime.py failed:\n{done.stderr}"
 
 

@@ -35,7 +35,8 @@ def standalone_like(path: Path, extra: tarfile.TarInfo | None = None) -> Path:
     shutil.copy(next((BASE / "lib" / f"python{SHORT}" / "lib-dynload").glob("_json*.so")), tree / "lib" / f"libpython{SHORT}.so.1.0")
     (stdlib / "os.py").write_text("")
     (stdlib / "_sysconfigdata__linux_x86_64-linux-gnu.py").write_text(
-        f"build_time_vars = {{'Py_ENABLE_SHARED': 1, 'INSTSONAME': 'libpython{SHORT}.so.1.0', 'PYTHONFRAMEWORK': ''}}\n")
+        f"build_time_vars = {{'Py_ENABLE_SHARED': 1, 'INSTSONAME': 'libpython{SHORT}.so.1.0', 'PYTHONFRAMEWORK': ''}}\n"
+    )
     with tarfile.open(path, "w:gz") as tar:
         tar.add(tree, arcname="python")
         if extra is not None:
@@ -87,13 +88,24 @@ def test_a_base_that_cannot_be_made_relocatable_is_refused_with_every_reason(tmp
     (prefix / "lib" / "python3.10").mkdir(parents=True)
     (prefix / "lib" / "python3.10" / "os.py").write_text("")
     (prefix / "lib" / "python3.10" / "_sysconfigdata__linux_x86_64-linux-gnu.py").write_text(
-        "build_time_vars = {'Py_ENABLE_SHARED': 1, 'INSTSONAME': 'libpython3.10.so.1.0'}\n")
+        "build_time_vars = {'Py_ENABLE_SHARED': 1, 'INSTSONAME': 'libpython3.10.so.1.0'}\n"
+    )
     with pytest.raises(BuildError) as refused:
         open_base(prefix, {"kind": "local"})
     message = str(refused.value)
-    for reason in ("cannot be made relocatable", "older than 3.11", "bin/python3.10 is missing", "lib-dynload is missing", "lib/libpython3.10.so.1.0 is missing"):
+    for reason in (
+        "cannot be made relocatable",
+        "older than 3.11",
+        "bin/python3.10 is missing",
+        "lib-dynload is missing",
+        "lib/libpython3.10.so.1.0 is missing",
+    ):
         assert reason in message, message
     # The command line says the same, and fails.
-    done = subprocess.run([sys.executable, str(REPO / "build_runtime.py"), "--base-prefix", str(prefix), "--out", str(tmp_path / "out")],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(REPO / "build_runtime.py"), "--base-prefix", str(prefix), "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1 and "older than 3.11" in done.stderr

@@ -65,7 +65,10 @@ def test_every_sidecar_module_its_third_party_imports_and_its_backends_import_in
     assert ("pymobiledevice3.services.diagnostics", "DiagnosticsService") in imports and ("yt_dlp", None) in imports
     seen = run_python(built, f"THIRD_PARTY = {imports!r}\n{IMPORT_EVERYTHING}")
     assert seen["failures"] == {}
-    sources = {".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
-               for path in (REPO / "sidecar").rglob("*.py") if path.name != "__main__.py"}
+    sources = {
+        ".".join(path.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")
+        for path in (REPO / "sidecar").rglob("*.py")
+        if path.name != "__main__.py"
+    }
     assert seen["ours"] == sorted(sources)  # the runtime holds every module of the sidecar's source
     assert seen["libusb"].startswith(str(built.root) + "/")

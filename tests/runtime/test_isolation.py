@@ -47,8 +47,11 @@ def hostile(tmp_path: Path) -> Hostile:
     plant(home / ".config" / "yt-dlp" / "plugins" / "evil" / "yt_dlp_plugins" / "extractor" / "in_user_config.py")
     base_lib = Path(sys.base_prefix) / "lib"  # the build's own CPython, with its libpython
     env = {
-        "PYTHONPATH": str(evil), "PYTHONHOME": str(evil), "PYTHONUSERBASE": str(home / ".local"),
-        "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+        "PYTHONPATH": str(evil),
+        "PYTHONHOME": str(evil),
+        "PYTHONUSERBASE": str(home / ".local"),
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
         "LD_LIBRARY_PATH": f"{base_lib}:/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu",
         "PATH": f"{Path(sys.base_prefix) / 'bin'}:/usr/bin:/bin",
     }

@@ -32,7 +32,12 @@ def test_health_names_the_moved_runtime_as_its_python_and_every_backend_as_insta
     assert health["python"]["executable"] == str(built.python)
     assert health["python"]["prefix"] == str(built.root)
     assert {name: backend["available"] for name, backend in health["backends"].items()} == {
-        "adb_shell": True, "pymobiledevice3": True, "yt_dlp": True, "jinja2": True, "fpdf2": True}
+        "adb_shell": True,
+        "pymobiledevice3": True,
+        "yt_dlp": True,
+        "jinja2": True,
+        "fpdf2": True,
+    }
 
 
 def test_emulated_android_and_ios_devices_are_listed_inspected_and_their_logs_collected(runtime_sidecar, tmp_path) -> None:

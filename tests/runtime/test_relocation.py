@@ -45,6 +45,5 @@ def test_every_elf_file_finds_its_libraries_inside_the_runtime_or_in_the_base_sy
 
 def test_no_text_file_names_the_base_python_the_build_folder_or_the_cache(built) -> None:
     needles = [sys.base_prefix, str(built.built_at), str(REPO / "runtime" / "cache")]
-    found = subprocess.run(["grep", "-rIlF", *(f"--regexp={needle}" for needle in needles), "."],
-                           cwd=built.root, capture_output=True, text=True)
+    found = subprocess.run(["grep", "-rIlF", *(f"--regexp={needle}" for needle in needles), "."], cwd=built.root, capture_output=True, text=True)
     assert (found.returncode, found.stdout) == (1, ""), found.stdout or found.stderr

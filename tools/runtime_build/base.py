@@ -19,8 +19,24 @@ from .common import BASE_PINS, CACHE, BuildError, is_elf, remove, sha256_file
 STAGING_PREFIX = "/install"
 # Standard-library entries nothing in the runtime uses: test suites, GUIs, installers, 2to3, pydoc's help
 # texts, distutils (only builds use it), curses, and the base's own site-packages (we install ours).
-STDLIB_PRUNED = frozenset({"test", "idlelib", "tkinter", "turtledemo", "turtle.py", "ensurepip", "venv", "lib2to3",
-                           "pydoc_data", "distutils", "curses", "crypt.py", "__phello__", "site-packages"})
+STDLIB_PRUNED = frozenset(
+    {
+        "test",
+        "idlelib",
+        "tkinter",
+        "turtledemo",
+        "turtle.py",
+        "ensurepip",
+        "venv",
+        "lib2to3",
+        "pydoc_data",
+        "distutils",
+        "curses",
+        "crypt.py",
+        "__phello__",
+        "site-packages",
+    }
+)
 # Extension modules left out: CPython's test modules, readline (GPL), and modules whose libraries we
 # would otherwise ship for nothing (Tcl/Tk, ncurses, libnsl, libcrypt).
 DYNLOAD_PRUNED = ("_test", "_ctypes_test", "_xxtestfuzz", "xxlimited", "_tkinter", "readline", "_curses", "nis", "_crypt")
@@ -83,8 +99,9 @@ def archive_base(archive: Path, pins: Path = BASE_PINS, cache: Path = CACHE / "b
     digest = sha256_file(archive)
     pinned = read_base_pins(pins).get(archive.name)
     if pinned is None:
-        raise BuildError(f"{archive.name} has no pin in {pins}; add the line '<sha256>  {archive.name}' "
-                         "from the release's SHA256SUMS (checked against its signature) first")
+        raise BuildError(
+            f"{archive.name} has no pin in {pins}; add the line '<sha256>  {archive.name}' from the release's SHA256SUMS (checked against its signature) first"
+        )
     if pinned != digest:
         raise BuildError(f"{archive} has sha256 {digest}, but {pins.name} pins {pinned}: refusing a different file")
     into = cache / digest
@@ -127,4 +144,3 @@ def _stdlib_filter(stdlib: Path):
         return skipped
 
     return ignore
-

@@ -48,27 +48,33 @@ def build(out: Path, base: Base, xz_preset: int = 6) -> Path:
     remove(final)
     stage.rename(final)
     version = smoke_test(final)
-    write_manifest(final, {
-        "format": 1,
-        "target": target,
-        "python": {"version": version, "cache_tag": f"cpython-{base.short.replace('.', '')}"},
-        "dependencies": [{"name": pin.name, "version": pin.version} for pin in pins],
-        "inputs": {
-            "base": origin,
-            "lock_sha256": sha256_file(LOCK),
-            "sidecar_wheel_sha256": sidecar_sha,
-            "builder_sha256": builder_digest(),
-            "system_libraries": {soname: sha256_file(source) for soname, source in sorted(libraries.items())},
-            "tools": {tool: run([tool, "--version"]).splitlines()[0] for tool in ("patchelf", "strip")},
+    write_manifest(
+        final,
+        {
+            "format": 1,
+            "target": target,
+            "python": {"version": version, "cache_tag": f"cpython-{base.short.replace('.', '')}"},
+            "dependencies": [{"name": pin.name, "version": pin.version} for pin in pins],
+            "inputs": {
+                "base": origin,
+                "lock_sha256": sha256_file(LOCK),
+                "sidecar_wheel_sha256": sidecar_sha,
+                "builder_sha256": builder_digest(),
+                "system_libraries": {soname: sha256_file(source) for soname, source in sorted(libraries.items())},
+                "tools": {tool: run([tool, "--version"]).splitlines()[0] for tool in ("patchelf", "strip")},
+            },
         },
-    })
+    )
     archive = out / f"{target}.tar.xz"
     log.info("writing %s", archive.name)
     write_archive(final, archive, xz_preset)
     report = size_report(final, archive)
     (out / f"{target}.size-report.json").write_text(json.dumps(report, indent=1) + "\n")
-    print_sizes(f"runtime {target}: {megabytes(report['runtime_bytes'])} in {report['runtime_files']} files, "
-                f"archive {megabytes(report['archive_bytes'])} (budget {megabytes(ARCHIVE_BUDGET)}); largest parts:", report["largest"])
+    print_sizes(
+        f"runtime {target}: {megabytes(report['runtime_bytes'])} in {report['runtime_files']} files, "
+        f"archive {megabytes(report['archive_bytes'])} (budget {megabytes(ARCHIVE_BUDGET)}); largest parts:",
+        report["largest"],
+    )
     if report["archive_bytes"] > ARCHIVE_BUDGET:
         raise BuildError(f"{archive.name} is {megabytes(report['archive_bytes'])}, over the {megabytes(ARCHIVE_BUDGET)} budget")
     log.info("built %s in %.0f s", final, time.monotonic() - started)
@@ -78,8 +84,10 @@ def build(out: Path, base: Base, xz_preset: int = 6) -> Path:
 def compile_bytecode(stage: Path) -> None:
     """Unchecked-hash .pyc for every module, by the runtime's own interpreter (so its cache tag), one file
     after another with a fixed hash seed (so the bytes repeat), naming sources relative to the runtime."""
-    code = ("import compileall, py_compile, sys; sys.exit(not compileall.compile_dir(sys.argv[1], quiet=1, stripdir=sys.argv[2], "
-            "force=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH))")
+    code = (
+        "import compileall, py_compile, sys; sys.exit(not compileall.compile_dir(sys.argv[1], quiet=1, stripdir=sys.argv[2], "
+        "force=True, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH))"
+    )
     # -B: the modules this process imports must not get ordinary (timestamp) .pyc files on the way.
     run([stage / "bin" / "python3", "-B", "-s", "-c", code, stage / "lib", stage], env={"PYTHONHASHSEED": "0"})
 
@@ -127,6 +135,7 @@ def weigh_unpruned(out: Path) -> dict:
         }
     out.mkdir(parents=True, exist_ok=True)
     (out / "unpruned-size.json").write_text(json.dumps(report, indent=1) + "\n")
-    print_sizes(f"unpruned: {megabytes(report['site_packages_bytes'])} of site-packages in {report['distributions']} distributions; largest:",
-                report["largest"])
+    print_sizes(
+        f"unpruned: {megabytes(report['site_packages_bytes'])} of site-packages in {report['distributions']} distributions; largest:", report["largest"]
+    )
     return report

@@ -49,8 +49,9 @@ def sha256_file(path: Path) -> str:
 def walk(root: Path) -> list[tuple[str, Path]]:
     """(path relative to root, path) of every file under root, sorted by relative path. Links are
     included, also links to folders (which os.walk lists with the folders and does not enter)."""
-    found = [Path(directory, name) for directory, dirs, files in os.walk(root)
-             for name in files + [d for d in dirs if os.path.islink(os.path.join(directory, d))]]
+    found = [
+        Path(directory, name) for directory, dirs, files in os.walk(root) for name in files + [d for d in dirs if os.path.islink(os.path.join(directory, d))]
+    ]
     return sorted((path.relative_to(root).as_posix(), path) for path in found)
 
 

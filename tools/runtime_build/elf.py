@@ -16,8 +16,9 @@ from .base import Base
 from .common import BuildError, c_locale, is_elf, log, run
 
 # The base system: glibc's libraries, which every Linux desktop has and which must come from it.
-BASE_SYSTEM = frozenset({"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libutil.so.1",
-                         "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1"})
+BASE_SYSTEM = frozenset(
+    {"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1", "libutil.so.1", "ld-linux-x86-64.so.2", "ld-linux-aarch64.so.1"}
+)
 # Libraries a package loads with ctypes instead of linking them; each goes beside the package, where it looks first.
 DLOPENED = {"usb1": "libusb-1.0.so.0"}
 
@@ -127,4 +128,3 @@ def copy_licenses(stage: Path, libraries: dict[str, Path]) -> None:
         for notice in notices:
             (stage / "licenses").mkdir(exist_ok=True)
             shutil.copyfile(notice, stage / "licenses" / f"{notice.parent.name}.copyright")
-

@@ -89,9 +89,28 @@ def install(stage: Path, pins: list[Pin], cached: dict[str, Path], work: Path) -
     requirements.write_text("\n".join(lines) + "\n")
     # pip alone in a folder: run from the build venv's site-packages, it would take that venv's packages as installed.
     pip_only = shutil.copytree(Path(pip.__file__).parent, work / "pip-only" / "pip", ignore=shutil.ignore_patterns("__pycache__"))
-    run([stage / "bin" / "python3", "-B", "-s", "-E", pip_only, "install", "--isolated", "--no-index", "--no-deps", "--no-compile",
-         "--only-binary=:all:", "--require-hashes", "--disable-pip-version-check", "--no-warn-script-location",
-         *(f"--find-links={link}" for link in sorted(links)), "-r", requirements], env={"PATH": os.defpath})
+    run(
+        [
+            stage / "bin" / "python3",
+            "-B",
+            "-s",
+            "-E",
+            pip_only,
+            "install",
+            "--isolated",
+            "--no-index",
+            "--no-deps",
+            "--no-compile",
+            "--only-binary=:all:",
+            "--require-hashes",
+            "--disable-pip-version-check",
+            "--no-warn-script-location",
+            *(f"--find-links={link}" for link in sorted(links)),
+            "-r",
+            requirements,
+        ],
+        env={"PATH": os.defpath},
+    )
     return sidecar_sha
 
 
@@ -118,4 +137,3 @@ def _forget_removed(record: Path) -> None:
         rows = [row for row in csv.reader(file) if (site / row[0]).exists()]
     with open(record, "w", newline="") as file:
         csv.writer(file, lineterminator="\n").writerows(rows)
-

@@ -43,8 +43,10 @@ def write_notices(root: Path, target: str) -> Path:
     components = [_cpython(root, stdlib), *distributions.values(), *_system_libraries(root), *_bundled_in_own(root, site)]
     bare = [component.title for component in [own, *components] if not component.texts]
     if bare:
-        raise BuildError(f"no licence text found for {', '.join(bare)}: the runtime would ship them with no terms to read "
-                         "(tools/runtime_build/notices.py says where texts are looked for)")
+        raise BuildError(
+            f"no licence text found for {', '.join(bare)}: the runtime would ship them with no terms to read "
+            "(tools/runtime_build/notices.py says where texts are looked for)"
+        )
     notices = root / NOTICES
     notices.write_text(_render(own, components, target), encoding="utf-8")
     log.info("wrote %s: %d components, %d kB", NOTICES, len(components), notices.stat().st_size // 1000)
@@ -74,8 +76,9 @@ def _system_libraries(root: Path) -> list[Component]:
         # The copyright file covers the library's whole source package, so it may name more licences than the library's.
         named = debian_licences(text)
         licence = f"as its Debian copyright file says ({named})" if named else "as its Debian copyright file says"
-        components.append(Component(f"{path.name.removesuffix('.copyright')} (shared library, from its Debian package)",
-                                    licence, ((_relative(root, path), text),)))
+        components.append(
+            Component(f"{path.name.removesuffix('.copyright')} (shared library, from its Debian package)", licence, ((_relative(root, path), text),))
+        )
     return components
 
 
@@ -87,18 +90,22 @@ def debian_licences(copyright_text: str) -> str:
 
 def _bundled_in_own(root: Path, site: Path) -> list[Component]:
     """Licence files inside the sidecar's package belong to material it bundles (the report fonts)."""
-    return [Component(f"bundled in the sidecar's package: {path.parent.relative_to(site).as_posix()}/", "see the text",
-                      ((_relative(root, path), _read(path)),))
-            for path in sorted((site / OWN).rglob("*")) if path.is_file() and LICENCE_NAME.match(path.name)]
+    return [
+        Component(f"bundled in the sidecar's package: {path.parent.relative_to(site).as_posix()}/", "see the text", ((_relative(root, path), _read(path)),))
+        for path in sorted((site / OWN).rglob("*"))
+        if path.is_file() and LICENCE_NAME.match(path.name)
+    ]
 
 
 def licence_files(dist_info: Path, metadata: Message) -> list[Path]:
     """A distribution's licence files: those its METADATA names (License-File; PEP 639 puts them in
     licenses/, older wheels beside METADATA), else the licence-looking files it holds."""
-    named = [path for entry in metadata.get_all("License-File") or []
-             if (path := next((p for p in (dist_info / "licenses" / entry, dist_info / entry) if p.is_file()), None))]
-    return named or sorted(path for path in [*dist_info.iterdir(), *dist_info.glob("licenses/**/*")]
-                           if path.is_file() and LICENCE_NAME.match(path.name))
+    named = [
+        path
+        for entry in metadata.get_all("License-File") or []
+        if (path := next((p for p in (dist_info / "licenses" / entry, dist_info / entry) if p.is_file()), None))
+    ]
+    return named or sorted(path for path in [*dist_info.iterdir(), *dist_info.glob("licenses/**/*")] if path.is_file() and LICENCE_NAME.match(path.name))
 
 
 def declared_licence(metadata: Message) -> str:
@@ -136,8 +143,10 @@ def _render(own: Component, components: list[Component], target: str) -> str:
         "rather than printed again.",
         "",
         "Contents:",
-        *(f"  {number:>3}. {component.title}: {component.licence or 'no licence declared in its metadata; see its text'}"
-          for number, component in enumerate(components, 1)),
+        *(
+            f"  {number:>3}. {component.title}: {component.licence or 'no licence declared in its metadata; see its text'}"
+            for number, component in enumerate(components, 1)
+        ),
     ]
     printed: dict[str, str] = {}  # text -> where it was given
     for number, component in enumerate(components, 1):

@@ -25,6 +25,7 @@ def write_manifest(root: Path, header: dict) -> None:
 
 def _lines(manifest: dict) -> str:
     """JSON with one top-level key per line and one list item per line, so that manifests diff well."""
+
     def value(item: object) -> str:
         return "[\n" + ",\n".join(f"  {json.dumps(entry)}" for entry in item) + "\n ]" if isinstance(item, list) else json.dumps(item)
 

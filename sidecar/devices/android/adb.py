@@ -112,7 +112,9 @@ class _DirectChannel:
     async def run(self, command: Command) -> bytes:
         _require(command)
         timeout = self._timeout_s
-        output: bytes = await self._call(self._device.shell, command.line, transport_timeout_s=timeout, read_timeout_s=timeout, timeout_s=3 * timeout, decode=False)
+        output: bytes = await self._call(
+            self._device.shell, command.line, transport_timeout_s=timeout, read_timeout_s=timeout, timeout_s=3 * timeout, decode=False
+        )
         return output
 
     async def stream(self, command: Command, silence_s: float) -> AsyncGenerator[bytes, None]:
@@ -187,7 +189,9 @@ async def _direct(ref: DeviceRef, config: HostConfig) -> AsyncIterator[AdbSessio
     signers = _signers(config.adb_key_path)
     try:
         timeout = min(CONNECT_TIMEOUT_S, config.device_timeout_s)
-        await channel._call(device.connect, rsa_keys=signers or None, transport_timeout_s=timeout, auth_timeout_s=timeout, read_timeout_s=config.device_timeout_s)
+        await channel._call(
+            device.connect, rsa_keys=signers or None, transport_timeout_s=timeout, auth_timeout_s=timeout, read_timeout_s=config.device_timeout_s
+        )
         yield AdbSession(channel, label, config.device_timeout_s, via)
     finally:
         await channel.aclose()
@@ -229,7 +233,12 @@ class _ServerChannel:
             async for chunk in self.stream(command, self._timeout_s):
                 output += chunk
         if scope.cancelled_caught:
-            raise RpcError("device_unavailable", f"{self._label} did not finish `{command.line}` in {3 * self._timeout_s:g} s", "Check the connection to the device and retry.", retryable=True)
+            raise RpcError(
+                "device_unavailable",
+                f"{self._label} did not finish `{command.line}` in {3 * self._timeout_s:g} s",
+                "Check the connection to the device and retry.",
+                retryable=True,
+            )
         return bytes(output)
 
     async def stream(self, command: Command, silence_s: float) -> AsyncGenerator[bytes, None]:
@@ -249,7 +258,11 @@ def configured_server(config: HostConfig) -> server_address.ServerAddress:
     try:
         return server_address.resolve(os.environ, config.adb_server)
     except server_address.BadAddress as exc:
-        raise RpcError("invalid_target", f"the adb server address is not valid: {exc}", "Fix $ADB_SERVER_SOCKET / $ANDROID_ADB_SERVER_PORT or the host's adb_server setting.") from exc
+        raise RpcError(
+            "invalid_target",
+            f"the adb server address is not valid: {exc}",
+            "Fix $ADB_SERVER_SOCKET / $ANDROID_ADB_SERVER_PORT or the host's adb_server setting.",
+        ) from exc
 
 
 @asynccontextmanager
@@ -338,7 +351,12 @@ def server_error(exc: BaseException, label: str) -> RpcError:
     if isinstance(exc, RpcError):
         return exc
     if isinstance(exc, server.NoServer):
-        return RpcError("device_unavailable", f"cannot reach {label}: {exc}", "Start the program that runs the adb server (or `adb start-server`), or list devices again.", retryable=True)
+        return RpcError(
+            "device_unavailable",
+            f"cannot reach {label}: {exc}",
+            "Start the program that runs the adb server (or `adb start-server`), or list devices again.",
+            retryable=True,
+        )
     if isinstance(exc, server.ServerLost):
         return RpcError("device_unavailable", f"lost {label}: {exc}", "Check the cable and that the adb server still runs, then retry.", retryable=True)
     message = exc.message if isinstance(exc, server.ServerRefused) else str(exc)
@@ -348,7 +366,9 @@ def server_error(exc: BaseException, label: str) -> RpcError:
     if message.startswith(("no permissions", "insufficient permissions")):
         return usb_permission_denied(label, first)
     if "not found" in first or first.startswith("no devices"):
-        return RpcError("device_not_found", f"{label} is not connected: {first}", "Check the cable and that USB debugging is on, then list devices again.", retryable=True)
+        return RpcError(
+            "device_not_found", f"{label} is not connected: {first}", "Check the cable and that USB debugging is on, then list devices again.", retryable=True
+        )
     if first.startswith(("device offline", "device still")):
         return RpcError("device_unavailable", f"{label} is not ready: {first}", "Wait a moment (or replug the cable), then retry.", retryable=True)
     return RpcError("device_unavailable", f"{label} refused: {first}", "Check the phone (unlocked, USB debugging on), then retry.", retryable=True)
@@ -368,12 +388,28 @@ def device_error(exc: BaseException, label: str, device: Any = None) -> RpcError
     if isinstance(exc, adb.UsbDeviceNotFoundError):
         return RpcError("device_not_found", f"{label} is not connected", "Check the cable and that USB debugging is on.", retryable=True)
     if isinstance(exc, adb.InvalidTransportError):
-        return RpcError("dependency_missing", f"USB access is not available: {exc}", "Connect the device over TCP (adb tcpip), or install libusb (Debian: libusb-1.0-0).")
+        return RpcError(
+            "dependency_missing", f"USB access is not available: {exc}", "Connect the device over TCP (adb tcpip), or install libusb (Debian: libusb-1.0-0)."
+        )
     if isinstance(exc, ConnectionRefusedError | socket.gaierror):
-        return RpcError("device_unavailable", f"cannot connect to {label}: {exc}", "Check the address and that ADB over network is enabled on the device.", retryable=True)
-    if isinstance(exc, OSError | adb.AdbTimeoutError | adb.TcpTimeoutException | adb.AdbConnectionError | adb.InvalidResponseError | adb.InvalidChecksumError
-                  | adb.InvalidCommandError | adb.UsbReadFailedError | adb.UsbWriteFailedError):
-        return RpcError("device_unavailable", f"{label} stopped answering ({type(exc).__name__}: {exc})", "Check the connection to the device and retry.", retryable=True)
+        return RpcError(
+            "device_unavailable", f"cannot connect to {label}: {exc}", "Check the address and that ADB over network is enabled on the device.", retryable=True
+        )
+    if isinstance(
+        exc,
+        OSError
+        | adb.AdbTimeoutError
+        | adb.TcpTimeoutException
+        | adb.AdbConnectionError
+        | adb.InvalidResponseError
+        | adb.InvalidChecksumError
+        | adb.InvalidCommandError
+        | adb.UsbReadFailedError
+        | adb.UsbWriteFailedError,
+    ):
+        return RpcError(
+            "device_unavailable", f"{label} stopped answering ({type(exc).__name__}: {exc})", "Check the connection to the device and retry.", retryable=True
+        )
     log.error("unexpected failure talking to %s", label, exc_info=exc)
     return RpcError("internal_error", f"unexpected failure talking to {label}", "Report this as a bug with the sidecar log.")
 
@@ -394,9 +430,17 @@ def _usb_error(exc: BaseException, label: str, device: Any) -> RpcError | None:
     if isinstance(cause, usb1.USBErrorNoDevice | usb1.USBErrorNotFound):
         return RpcError("device_not_found", f"{label} was unplugged ({type(cause).__name__})", "Check the cable, replug the phone and retry.", retryable=True)
     if isinstance(cause, usb1.USBErrorNotSupported):
-        return RpcError("dependency_missing", f"the USB driver for {label} does not allow direct access ({type(cause).__name__})",
-                        "On Windows, install the phone maker's (or Google's) USB driver, or use the adb server from platform-tools.")
-    return RpcError("device_unavailable", f"USB transfer with {label} failed ({type(cause).__name__}: {cause})", "Replug the phone (preferably into another port or cable) and retry.", retryable=True)
+        return RpcError(
+            "dependency_missing",
+            f"the USB driver for {label} does not allow direct access ({type(cause).__name__})",
+            "On Windows, install the phone maker's (or Google's) USB driver, or use the adb server from platform-tools.",
+        )
+    return RpcError(
+        "device_unavailable",
+        f"USB transfer with {label} failed ({type(cause).__name__}: {cause})",
+        "Replug the phone (preferably into another port or cable) and retry.",
+        retryable=True,
+    )
 
 
 def _usb_node(device: Any) -> str | None:

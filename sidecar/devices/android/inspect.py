@@ -95,7 +95,9 @@ async def basic(probe: Probe) -> BasicInfo:
         bootloader_locked=found.need("bootloader_locked", props.bootloader_locked(prop), _no_boot_state(prop)),
         verified_boot_state=found.need("verified_boot_state", props.verified_boot_state(prop), _unset(prop, "ro.boot.verifiedbootstate")),
         battery_level=found.need("battery_level", battery.level, "dumpsys battery gave no level"),
-        model_name=found.need("model_name", props.marketing_name(prop), "the device states no marketing name (none of the vendors' marketing-name props is set)"),
+        model_name=found.need(
+            "model_name", props.marketing_name(prop), "the device states no marketing name (none of the vendors' marketing-name props is set)"
+        ),
     )
 
 
@@ -128,12 +130,18 @@ async def deep(probe: Probe) -> DeepSignals:
         selinux=found.need("selinux", selinux_mode, f"getenforce printed {selinux.strip()[:40]!r}" if selinux else "getenforce gave nothing"),
         developer_options=found.need("developer_options", _developer_options(prop, settings), "development_settings_enabled could not be read"),
         adb_enabled=found.need("adb_enabled", _flag(settings.get("adb_enabled")), "adb_enabled is not set"),
-        adb_over_network=found.need("adb_over_network", _adb_over_network(prop, settings), "neither the adb TCP port nor the Wireless debugging setting could be read"),
+        adb_over_network=found.need(
+            "adb_over_network", _adb_over_network(prop, settings), "neither the adb TCP port nor the Wireless debugging setting could be read"
+        ),
         uptime_s=found.need("uptime_s", parse.uptime_seconds(uptime) if uptime else None, "/proc/uptime gave no number"),
         packages=Packages(user=user_packages, system=system_packages),
-        root_indicators=[f"su binary at {path}" for path in su] + props.root_indicators(prop) + (["SELinux permissive"] if selinux_mode == "Permissive" else []),
+        root_indicators=[f"su binary at {path}" for path in su]
+        + props.root_indicators(prop)
+        + (["SELinux permissive"] if selinux_mode == "Permissive" else []),
         supervision=Supervision(
-            supervised=found.need("supervision.supervised", None if managed.owners is None else managed.owners.device_owner, "the device's owners could not be read"),
+            supervised=found.need(
+                "supervision.supervised", None if managed.owners is None else managed.owners.device_owner, "the device's owners could not be read"
+            ),
             mdm_enrolled=found.need("supervision.mdm_enrolled", _mdm_enrolled(managed), "the device's owners could not be read"),
             organization_name=None,  # iOS only
             profile_count=None,  # iOS only

@@ -76,8 +76,11 @@ def _refuse_if_refused(command: commands.Command, head: bytes) -> None:
     text = head.decode("utf-8", "replace")
     refusal = logcat_refusal(text) or (text.strip().split("\n", 1)[0] if shell_error(text) else None)
     if refusal is not None:
-        raise RpcError("device_refused", f"the device's logcat refused `{command.line}`: {refusal[:200]}",
-                       "Report this with the device's model and Android version; other scopes may still work.")
+        raise RpcError(
+            "device_refused",
+            f"the device's logcat refused `{command.line}`: {refusal[:200]}",
+            "Report this with the device's model and Android version; other scopes may still work.",
+        )
 
 
 async def _crashes(session: AdbSession, sdk: int | None, log: LogFile, report: Report) -> list[Warning]:

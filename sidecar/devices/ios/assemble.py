@@ -53,10 +53,12 @@ def basic_info(readings: Readings, findings: Findings) -> BasicInfo:
         efi_locked=None,  # Macs only
         bootloader_locked=None,
         verified_boot_state=None,
-        battery_level=findings.need("battery_level", parse.battery_level(readings.battery_domain, None),
-                                    "com.apple.mobile.battery gave no BatteryCurrentCapacity"),
-        model_name=findings.need("model_name", model_name(product),
-                                 f"Apple's device list (pymobiledevice3) does not know {product}" if product else "no ProductType to name"),
+        battery_level=findings.need(
+            "battery_level", parse.battery_level(readings.battery_domain, None), "com.apple.mobile.battery gave no BatteryCurrentCapacity"
+        ),
+        model_name=findings.need(
+            "model_name", model_name(product), f"Apple's device list (pymobiledevice3) does not know {product}" if product else "no ProductType to name"
+        ),
     )
 
 
@@ -66,24 +68,30 @@ def deep_signals(readings: Readings, findings: Findings) -> DeepSignals:
         battery=parse.battery(readings.power, readings.battery_domain, findings),
         storage=parse.storage(readings.disk, findings),
         security_patch=None,
-        encryption=findings.need("encryption", _DATA_PROTECTION if readings.paired else None,
-                                 "needs a pair record for this computer", "not_paired"),
+        encryption=findings.need("encryption", _DATA_PROTECTION if readings.paired else None, "needs a pair record for this computer", "not_paired"),
         selinux=None,
-        developer_options=findings.need("developer_options", parse.flag(readings.developer_mode),
-                                        "the device states no DeveloperModeStatus (Developer Mode exists from iOS 16)"),
+        developer_options=findings.need(
+            "developer_options", parse.flag(readings.developer_mode), "the device states no DeveloperModeStatus (Developer Mode exists from iOS 16)"
+        ),
         adb_enabled=None,
         adb_over_network=None,
         uptime_s=None,
         packages=Packages(user=None, system=None),
         root_indicators=[],
         supervision=Supervision(
-            supervised=findings.need("supervision.supervised", None if cloud is None else parse.flag(cloud.get("IsSupervised", False)),
-                                     "the cloud configuration could not be read"),
+            supervised=findings.need(
+                "supervision.supervised", None if cloud is None else parse.flag(cloud.get("IsSupervised", False)), "the cloud configuration could not be read"
+            ),
             mdm_enrolled=mdm_enrolled(readings, findings, "supervision.mdm_enrolled"),
-            organization_name=findings.need("supervision.organization_name", _text((cloud or {}).get("OrganizationName")),
-                                            "no organization: the cloud configuration names none", "not_supported"),
-            profile_count=findings.need("supervision.profile_count", _profile_count(readings.profiles),
-                                        "the configuration profile list gave no OrderedIdentifiers"),
+            organization_name=findings.need(
+                "supervision.organization_name",
+                _text((cloud or {}).get("OrganizationName")),
+                "no organization: the cloud configuration names none",
+                "not_supported",
+            ),
+            profile_count=findings.need(
+                "supervision.profile_count", _profile_count(readings.profiles), "the configuration profile list gave no OrderedIdentifiers"
+            ),
         ),
     )
 

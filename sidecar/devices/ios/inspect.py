@@ -99,8 +99,9 @@ async def deep(probe: Probe) -> tuple[DeepSignals, list[Warning]]:
     disk = await probe.value("com.apple.disk_usage", None, "storage", 40)
     developer = await probe.value("com.apple.security.mac.amfi", "DeveloperModeStatus", "developer_options", 50)
     cloud, profiles = await _management(probe, "supervision", 70)
-    readings = Readings(probe.paired, battery_domain=_mapping(battery), power=_mapping(power), disk=_mapping(disk),
-                        developer_mode=developer, cloud=cloud, profiles=profiles)
+    readings = Readings(
+        probe.paired, battery_domain=_mapping(battery), power=_mapping(power), disk=_mapping(disk), developer_mode=developer, cloud=cloud, profiles=profiles
+    )
     signals = deep_signals(readings, probe.findings)
     return signals, probe.findings.seal(signals)
 

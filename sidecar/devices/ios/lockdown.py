@@ -30,6 +30,7 @@ from ..types import DeviceRef
 
 log = logging.getLogger(__name__)
 
+
 @asynccontextmanager
 async def open_lockdown(ref: DeviceRef, config: HostConfig) -> AsyncIterator[Any]:
     from pymobiledevice3.lockdown import create_using_usbmux  # heavy: imported on first use
@@ -49,8 +50,10 @@ async def open_lockdown(ref: DeviceRef, config: HostConfig) -> AsyncIterator[Any
                 await lockdown.close()
 
 
-USBMUXD_MISSING = ("Linux: install usbmuxd (Debian/Ubuntu: the usbmuxd package; plugging the iPhone in starts it). "
-                   "Windows: install Apple Mobile Device Support (it comes with Apple Devices or iTunes). macOS has it built in.")
+USBMUXD_MISSING = (
+    "Linux: install usbmuxd (Debian/Ubuntu: the usbmuxd package; plugging the iPhone in starts it). "
+    "Windows: install Apple Mobile Device Support (it comes with Apple Devices or iTunes). macOS has it built in."
+)
 
 
 def usbmux_address(hint: str | None) -> str | None:
@@ -79,13 +82,22 @@ def device_error(exc: BaseException, label: str) -> RpcError:
     if isinstance(exc, pmd.ConnectionFailedToUsbmuxdError):
         return RpcError("dependency_missing", f"usbmuxd is not running, so iOS device {label} cannot be reached", USBMUXD_MISSING, retryable=True)
     if isinstance(exc, pmd.NotPairedError | pmd.NotTrustedError | pmd.InvalidHostIDError | pmd.UserDeniedPairingError | pmd.PairingDialogResponsePendingError):
-        return RpcError("device_unauthorized", f"iOS device {label} is not paired with this computer, or no longer trusts it ({type(exc).__name__})",
-                        "Unlock the iPhone, connect it once to Finder (macOS) or Apple Devices/iTunes (Windows) and tap Trust on "
-                        "'Trust This Computer?', then retry. The sidecar never pairs by itself.", retryable=True)
+        return RpcError(
+            "device_unauthorized",
+            f"iOS device {label} is not paired with this computer, or no longer trusts it ({type(exc).__name__})",
+            "Unlock the iPhone, connect it once to Finder (macOS) or Apple Devices/iTunes (Windows) and tap Trust on "
+            "'Trust This Computer?', then retry. The sidecar never pairs by itself.",
+            retryable=True,
+        )
     if isinstance(exc, pmd.PasswordRequiredError):
         return RpcError("device_unavailable", f"iOS device {label} is locked with a passcode", "Unlock the iPhone and retry.", retryable=True)
     if isinstance(exc, pmd.MuxException | pmd.ConnectionFailedError | pmd.ConnectionTerminatedError | OSError | EOFError):
-        return RpcError("device_unavailable", f"lost the connection to iOS device {label} ({type(exc).__name__}: {exc})", "Check the cable and that usbmuxd is running, then retry.", retryable=True)
+        return RpcError(
+            "device_unavailable",
+            f"lost the connection to iOS device {label} ({type(exc).__name__}: {exc})",
+            "Check the cable and that usbmuxd is running, then retry.",
+            retryable=True,
+        )
     if isinstance(exc, pmd.PyMobileDevice3Exception):
         return RpcError("device_unavailable", f"iOS device {label} refused: {type(exc).__name__}: {exc}", "Unlock the device and retry.", retryable=True)
     log.error("unexpected failure talking to %s", label, exc_info=exc)

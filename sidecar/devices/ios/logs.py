@@ -21,9 +21,13 @@ _CHUNK = 64 * 1024
 
 async def collect(lockdown: Any, label: str, timeout_s: float, params: LogsCollectParams, log: LogFile, report: Report) -> list[Warning]:
     if not getattr(lockdown, "paired", False):
-        raise RpcError("device_unauthorized", f"iOS device {label} is not paired with this computer, so its logs cannot be read",
-                       "Unlock the iPhone, connect it once to Finder (macOS) or Apple Devices/iTunes (Windows) and tap Trust on "
-                       "'Trust This Computer?', then retry. The sidecar never pairs by itself.", retryable=True)
+        raise RpcError(
+            "device_unauthorized",
+            f"iOS device {label} is not paired with this computer, so its logs cannot be read",
+            "Unlock the iPhone, connect it once to Finder (macOS) or Apple Devices/iTunes (Windows) and tap Trust on "
+            "'Trust This Computer?', then retry. The sidecar never pairs by itself.",
+            retryable=True,
+        )
     if params.scope == "crash":
         return await _crash_reports(lockdown, label, timeout_s, log, report)
     warnings = []

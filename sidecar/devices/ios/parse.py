@@ -98,18 +98,30 @@ def battery(power: Mapping[str, Any], domain: Mapping[str, Any], findings: Findi
     cycles = source.number("CycleCount")
     charging = flag(domain.get("BatteryIsCharging"))
     return Battery(
-        level=findings.need("battery.level", battery_level(domain, source),
-                            "neither lockdown's BatteryCurrentCapacity nor the registry's CurrentCapacity/MaxCapacity was given"),
-        health=findings.need("battery.health", _health(source),
-                             "the battery registry gives no DesignCapacity with a full-charge capacity (NominalChargeCapacity or AppleRawMaxCapacity)"),
-        temperature_c=findings.need("battery.temperature_c", None if temperature is None else round(temperature / 100, 2),
-                                    "the battery registry has no Temperature (recent iOS omits it)"),
-        voltage_mv=findings.need("battery.voltage_mv", None if voltage is None else int(voltage),
-                                 "the battery registry reports no voltage (Voltage and AppleRawBatteryVoltage absent or 0)"),
-        cycle_count=findings.need("battery.cycle_count", None if cycles is None else int(cycles),
-                                  "the battery registry has no CycleCount"),
-        charging=findings.need("battery.charging", source.flag("IsCharging") if charging is None else charging,
-                               "neither lockdown's BatteryIsCharging nor the registry's IsCharging was given"),
+        level=findings.need(
+            "battery.level", battery_level(domain, source), "neither lockdown's BatteryCurrentCapacity nor the registry's CurrentCapacity/MaxCapacity was given"
+        ),
+        health=findings.need(
+            "battery.health",
+            _health(source),
+            "the battery registry gives no DesignCapacity with a full-charge capacity (NominalChargeCapacity or AppleRawMaxCapacity)",
+        ),
+        temperature_c=findings.need(
+            "battery.temperature_c",
+            None if temperature is None else round(temperature / 100, 2),
+            "the battery registry has no Temperature (recent iOS omits it)",
+        ),
+        voltage_mv=findings.need(
+            "battery.voltage_mv",
+            None if voltage is None else int(voltage),
+            "the battery registry reports no voltage (Voltage and AppleRawBatteryVoltage absent or 0)",
+        ),
+        cycle_count=findings.need("battery.cycle_count", None if cycles is None else int(cycles), "the battery registry has no CycleCount"),
+        charging=findings.need(
+            "battery.charging",
+            source.flag("IsCharging") if charging is None else charging,
+            "neither lockdown's BatteryIsCharging nor the registry's IsCharging was given",
+        ),
     )
 
 
@@ -126,10 +138,12 @@ def storage(disk: Mapping[str, Any], findings: Findings) -> Storage:
     total, free = _bytes(disk, "TotalDiskCapacity"), _bytes(disk, "AmountDataAvailable")
     return Storage(
         total_bytes=findings.need("storage.total_bytes", total, "com.apple.disk_usage has no TotalDiskCapacity"),
-        free_bytes=findings.need("storage.free_bytes", free,
-                                 "com.apple.disk_usage has no AmountDataAvailable (the free space Settings shows)"),
-        purgeable_bytes=findings.need("storage.purgeable_bytes", _purgeable(disk),
-                                      "the purgeable space needs TotalDataAvailable, AmountDataAvailable and AmountDataReserved, consistent with each other"),
+        free_bytes=findings.need("storage.free_bytes", free, "com.apple.disk_usage has no AmountDataAvailable (the free space Settings shows)"),
+        purgeable_bytes=findings.need(
+            "storage.purgeable_bytes",
+            _purgeable(disk),
+            "the purgeable space needs TotalDataAvailable, AmountDataAvailable and AmountDataReserved, consistent with each other",
+        ),
     )
 
 

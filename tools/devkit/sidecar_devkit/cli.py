@@ -1,7 +1,7 @@
 """Command line of the development tools: ``call`` one method of a freshly spawned sidecar, for people.
 
-    python -m sidecar_devkit call health
-    python -m sidecar_devkit call inspect/basic '{"device_id": "...", "platform": "android"}'
+python -m sidecar_devkit call health
+python -m sidecar_devkit call inspect/basic '{"device_id": "...", "platform": "android"}'
 """
 
 from __future__ import annotations

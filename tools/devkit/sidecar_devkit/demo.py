@@ -1,6 +1,6 @@
 """The main job, for people: start the real sidecar, drive it the way the host does, show what it answers.
 
-    ./scripts/demo        (or: .venv/bin/python -m sidecar_devkit.demo)
+./scripts/demo        (or: .venv/bin/python -m sidecar_devkit.demo)
 """
 
 from __future__ import annotations
@@ -101,7 +101,10 @@ def _inspect(sidecar: SidecarProcess, ref: dict[str, Any]) -> dict[str, Any]:
         ("MDM enrolled", data["mdm_enrolled"]),
         ("bootloader locked", data["bootloader_locked"]),
         ("verified boot", data["verified_boot_state"]),
-        ("battery", f"{_v(signals['battery']['level'])}%, {_v(signals['battery']['health'])}, {_v(signals['battery']['temperature_c'])} C, cycles {_v(signals['battery']['cycle_count'])}"),
+        (
+            "battery",
+            f"{_v(signals['battery']['level'])}%, {_v(signals['battery']['health'])}, {_v(signals['battery']['temperature_c'])} C, cycles {_v(signals['battery']['cycle_count'])}",
+        ),
         ("storage free", _gib(signals["storage"]["free_bytes"]) + " of " + _gib(signals["storage"]["total_bytes"])),
         ("security patch", signals["security_patch"]),
         ("encryption", signals["encryption"]),
@@ -120,8 +123,14 @@ def _inspect(sidecar: SidecarProcess, ref: dict[str, Any]) -> dict[str, Any]:
     logs = sidecar.request("logs/collect", ref | window)
     _say(f"  logs: {logs['log_count']} lines, {logs['bytes']} bytes -> {logs['path']} (sha256 {logs['sha256'][:12]}...)")
     generated_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    return {"generated_at": generated_at, "device": data, "deep": signals, "logs": logs,
-            "warnings": basic["warnings"] + deep["warnings"], "title": f"Inspection of {data['manufacturer']} {data['model']}"}
+    return {
+        "generated_at": generated_at,
+        "device": data,
+        "deep": signals,
+        "logs": logs,
+        "warnings": basic["warnings"] + deep["warnings"],
+        "title": f"Inspection of {data['manufacturer']} {data['model']}",
+    }
 
 
 def _report(sidecar: SidecarProcess, ref: dict[str, Any], data: dict[str, Any]) -> None:
@@ -136,8 +145,12 @@ def _download(sidecar: SidecarProcess, root: Path) -> None:
     media = root / "served"
     media.mkdir()
     (media / "demo-clip.mp4").write_bytes(_mp4_like(24 * 1024 * 1024))
-    server = subprocess.Popen([sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", str(media)],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", str(media)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     announced = server.stdout
     if announced is None:  # stdout=PIPE above: never, but the type says so
         raise RuntimeError("http.server was spawned without a pipe")

@@ -17,8 +17,7 @@ import re
 from dataclasses import dataclass
 
 ONLINE = "device"
-_WORD_STATES = ("offline", "bootloader", "device", "host", "recovery", "rescue", "sideload", "unauthorized",
-                "authorizing", "connecting", "detached", "unknown")
+_WORD_STATES = ("offline", "bootloader", "device", "host", "recovery", "rescue", "sideload", "unauthorized", "authorizing", "connecting", "detached", "unknown")
 _STATE = re.compile(r"\s+(?P<state>(?:no|insufficient) permissions|" + "|".join(_WORD_STATES) + r")(?=\s|$)")
 _SEE_URL = re.compile(r"; see \[[^\]]*\]")
 _INFO_KEYS = ("product", "model", "device", "transport_id")
@@ -73,8 +72,15 @@ def _parse_line(line: str) -> ServerDevice | None:
         elif devpath is None:
             devpath = token  # usb:1-1 (or a bare bus path from older adb)
     transport = info.get("transport_id", "")
-    return ServerDevice(serial=serial, state=state, devpath=devpath, product=info.get("product"), model=info.get("model"),
-                        device=info.get("device"), transport_id=int(transport) if transport.isdigit() else None)
+    return ServerDevice(
+        serial=serial,
+        state=state,
+        devpath=devpath,
+        product=info.get("product"),
+        model=info.get("model"),
+        device=info.get("device"),
+        transport_id=int(transport) if transport.isdigit() else None,
+    )
 
 
 def _permission_sentence(rest: str) -> tuple[str, list[str]]:

@@ -26,8 +26,14 @@ from .lab import running_lab
 def main() -> None:
     android_profiles = all_profiles()
     parser = argparse.ArgumentParser(prog="python -m sidecar_devkit.emulate", description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", action="append", default=[], choices=sorted({*android_profiles, *IOS_PROFILES}), metavar="NAME",
-                        help="an Android or iOS profile to serve (see --list); give one per platform")
+    parser.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        choices=sorted({*android_profiles, *IOS_PROFILES}),
+        metavar="NAME",
+        help="an Android or iOS profile to serve (see --list); give one per platform",
+    )
     parser.add_argument("--android", choices=sorted(android_profiles), help="the Android profile (default: pixel)")
     parser.add_argument("--ios", choices=sorted(IOS_PROFILES), help="the iOS profile (default: paired)")
     parser.add_argument("--list", action="store_true", help="list the profiles and exit")

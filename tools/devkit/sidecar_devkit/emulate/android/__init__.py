@@ -27,6 +27,7 @@ def all_profiles() -> dict[str, DeviceProfile]:
 
     return {**PROFILES, **zoo.profiles()}
 
+
 __all__ = [
     "BOOTLOADER_UNLOCKED",
     "FRP_LOCKED",

@@ -159,39 +159,46 @@ _NATIVE_PIDS = {
 }
 
 _MAIN_TEMPLATES: tuple[tuple[str, str, str, str], ...] = (
-    ("wpa_supplicant", "I", "wpa_supplicant",
-     "wlan0: CTRL-EVENT-SIGNAL-CHANGE above=1 signal=-{signal} noise=9999 txrate={rate} rxrate={rate}"),
-    ("lmkd", "I", "lowmemorykiller",
-     ("Kill '{package}' ({app_pid}), uid 1{uid}, oom_score_adj 905 to free {kb}kB rss, {swap}kB swap; "
-     "reason: low watermark is breached and swap is low")),
+    ("wpa_supplicant", "I", "wpa_supplicant", "wlan0: CTRL-EVENT-SIGNAL-CHANGE above=1 signal=-{signal} noise=9999 txrate={rate} rxrate={rate}"),
+    (
+        "lmkd",
+        "I",
+        "lowmemorykiller",
+        ("Kill '{package}' ({app_pid}), uid 1{uid}, oom_score_adj 905 to free {kb}kB rss, {swap}kB swap; reason: low watermark is breached and swap is low"),
+    ),
     ("keystore2", "I", "keystore2", "keystore2::watchdog: Watchdog thread idle -> terminating. Have a great day."),
     ("audioserver", "I", "AudioFlinger", "AudioFlinger's thread 0xb4000071c4c2c760 tid={tid} ready to run"),
     ("netd", "I", "netd", "trafficSwapActiveStatsMap() <{ms}.{frac}ms>"),
     ("vold", "D", "vold", "Starting trim of /data"),
     ("com.android.systemui", "D", "KeyguardUpdateMonitor", "handleBatteryUpdate"),
     ("com.android.systemui", "I", "NotifCollection", "notification posted: 0|{package}|1|null|1{uid}"),
-    ("com.google.android.gms.persistent", "W", "GoogleApiManager",
-     "Failed to get service from broker. java.lang.SecurityException: Unknown calling package name '{package}'."),
-    ("com.google.android.gms.persistent", "I", "WorkerWrapper",
-     "Worker result SUCCESS for Work [ id={uuid}, tags={{ {package}.SyncWorker }} ]"),
-    ("com.android.bluetooth", "I", "bt_stack",
-     "[INFO:btm_sec.cc(4245)] btm_sec_disconnected: Disconnection from unknown device"),
-    ("app", "I", "OpenGLRenderer",
-     "Davey! duration={ms}ms; Flags=0, FrameTimelineVsyncId={vsync}, IntendedVsync={vsync}"),
+    (
+        "com.google.android.gms.persistent",
+        "W",
+        "GoogleApiManager",
+        "Failed to get service from broker. java.lang.SecurityException: Unknown calling package name '{package}'.",
+    ),
+    ("com.google.android.gms.persistent", "I", "WorkerWrapper", "Worker result SUCCESS for Work [ id={uuid}, tags={{ {package}.SyncWorker }} ]"),
+    ("com.android.bluetooth", "I", "bt_stack", "[INFO:btm_sec.cc(4245)] btm_sec_disconnected: Disconnection from unknown device"),
+    ("app", "I", "OpenGLRenderer", "Davey! duration={ms}ms; Flags=0, FrameTimelineVsyncId={vsync}, IntendedVsync={vsync}"),
     ("app", "D", "ProfileInstaller", "Installing profile for {package}"),
     ("app", "W", "System", "A resource failed to call close."),
 )
 
 _SYSTEM_TEMPLATES: tuple[tuple[str, str, str], ...] = (
-    ("I", "ActivityManager", ("Start proc {app_pid}:{package}/u0a{uid} for broadcast "
-     "{{{package}/androidx.work.impl.diagnostics.DiagnosticsReceiver}}")),
+    ("I", "ActivityManager", ("Start proc {app_pid}:{package}/u0a{uid} for broadcast {{{package}/androidx.work.impl.diagnostics.DiagnosticsReceiver}}")),
     ("I", "ActivityManager", "Killing {app_pid}:{package}/u0a{uid} (adj 905): empty #{count}"),
-    ("I", "ActivityTaskManager", ("START u0 {{act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] "
-     "flg=0x10200000 cmp={package}/.MainActivity}} with LAUNCH_MULTIPLE from uid 10160 (BAL_ALLOW_VISIBLE_WINDOW) "
-     "result code=0")),
+    (
+        "I",
+        "ActivityTaskManager",
+        (
+            "START u0 {{act=android.intent.action.MAIN cat=[android.intent.category.LAUNCHER] "
+            "flg=0x10200000 cmp={package}/.MainActivity}} with LAUNCH_MULTIPLE from uid 10160 (BAL_ALLOW_VISIBLE_WINDOW) "
+            "result code=0"
+        ),
+    ),
     ("I", "PowerManagerService", "Going to sleep due to timeout (uid 1000)..."),
-    ("I", "PowerManagerService",
-     "Waking up from Asleep (uid=1000, reason=WAKE_REASON_POWER_BUTTON, details=android.policy:POWER)..."),
+    ("I", "PowerManagerService", "Waking up from Asleep (uid=1000, reason=WAKE_REASON_POWER_BUTTON, details=android.policy:POWER)..."),
     ("D", "ConnectivityService", "NetReassign [no changes] [c 1] [a 2] [i 1]"),
     ("W", "ActivityManager", "Slow operation: {ms}ms so far, now at startProcess: done starting proc!"),
     ("I", "InputDispatcher", "Focus entered window (0): {hex} {package}/{package}.MainActivity"),
@@ -265,8 +272,7 @@ def _java_crash(package: str, pid: int, time: datetime) -> list[LogEntry]:
     lines = (
         "FATAL EXCEPTION: main",
         f"Process: {package}, PID: {pid}",
-        ("java.lang.IllegalStateException: Fragment SettingsFragment{b1d2f3a} (8c0e7d1b-44a5-4c63-a1f0-6f2d9e3b7a10) "
-        "not attached to a context."),
+        ("java.lang.IllegalStateException: Fragment SettingsFragment{b1d2f3a} (8c0e7d1b-44a5-4c63-a1f0-6f2d9e3b7a10) not attached to a context."),
         "\tat androidx.fragment.app.Fragment.requireContext(Fragment.java:972)",
         "\tat androidx.fragment.app.Fragment.getResources(Fragment.java:1036)",
         f"\tat {package}.ui.SettingsFragment.onSyncFinished(SettingsFragment.kt:214)",
@@ -284,19 +290,31 @@ def _java_crash(package: str, pid: int, time: datetime) -> list[LogEntry]:
     after = time + timedelta(milliseconds=41)
     return [
         *crash,
-        LogEntry("system", after, _SYSTEM_SERVER, _SYSTEM_SERVER + 301, "W", "ActivityTaskManager",
-                 f"  Force finishing activity {package}/.MainActivity"),
-        LogEntry("system", after + timedelta(milliseconds=212), _SYSTEM_SERVER, _SYSTEM_SERVER + 28, "I",
-                 "ActivityManager", f"Process {package} (pid {pid}) has died: fg  TOP "),
+        LogEntry("system", after, _SYSTEM_SERVER, _SYSTEM_SERVER + 301, "W", "ActivityTaskManager", f"  Force finishing activity {package}/.MainActivity"),
+        LogEntry(
+            "system",
+            after + timedelta(milliseconds=212),
+            _SYSTEM_SERVER,
+            _SYSTEM_SERVER + 28,
+            "I",
+            "ActivityManager",
+            f"Process {package} (pid {pid}) has died: fg  TOP ",
+        ),
     ]
 
 
 def _native_crash(profile: DeviceProfile, package: str, pid: int, time: datetime) -> list[LogEntry]:
     tid = pid + 26
     fault = "signal 11 (SIGSEGV), code 1 (SEGV_MAPERR), fault addr 0x0000000000000018"
-    libc = LogEntry("crash", time, pid, tid, "F", "libc",
-                    f"Fatal signal 11 (SIGSEGV), code 1 (SEGV_MAPERR), fault addr 0x18 in tid {tid} (RenderThread), "
-                    f"pid {pid} ({package})")
+    libc = LogEntry(
+        "crash",
+        time,
+        pid,
+        tid,
+        "F",
+        "libc",
+        f"Fatal signal 11 (SIGSEGV), code 1 (SEGV_MAPERR), fault addr 0x18 in tid {tid} (RenderThread), pid {pid} ({package})",
+    )
     crash_dump = pid + 1101
     report = (
         "*** *** *** *** *** *** *** *** *** *** *** *** *** *** *** ***",
@@ -311,12 +329,12 @@ def _native_crash(profile: DeviceProfile, package: str, pid: int, time: datetime
         fault,
         "Cause: null pointer dereference",
         "backtrace:",
-        (f"      #00 pc 00000000000a1b2c  /data/app/~~Xz3Rj0bq==/{package}-Hq1w==/lib/arm64/libnative.so "
-        "(BuildId: 4f0c2b1a9e8d7c6b)"),
-        ("      #01 pc 00000000000f3e10  /system/lib64/libhwui.so "
-        "(android::uirenderer::renderthread::RenderThread::threadLoop()+360) (BuildId: 9a1b2c3d4e5f6a7b)"),
-        ("      #02 pc 00000000000e5f64  /apex/com.android.runtime/lib64/bionic/libc.so "
-        "(__pthread_start(void*)+204) (BuildId: 1c2d3e4f5a6b7c8d)"),
+        (f"      #00 pc 00000000000a1b2c  /data/app/~~Xz3Rj0bq==/{package}-Hq1w==/lib/arm64/libnative.so (BuildId: 4f0c2b1a9e8d7c6b)"),
+        (
+            "      #01 pc 00000000000f3e10  /system/lib64/libhwui.so "
+            "(android::uirenderer::renderthread::RenderThread::threadLoop()+360) (BuildId: 9a1b2c3d4e5f6a7b)"
+        ),
+        ("      #02 pc 00000000000e5f64  /apex/com.android.runtime/lib64/bionic/libc.so (__pthread_start(void*)+204) (BuildId: 1c2d3e4f5a6b7c8d)"),
     )
     at = time + timedelta(milliseconds=180)
     return [libc, *(LogEntry("crash", at, crash_dump, crash_dump, "F", "DEBUG", line) for line in report)]

@@ -79,9 +79,7 @@ class RunningAdbd:
 
 
 @contextmanager
-def running_adbd(
-    profile: DeviceProfile = PIXEL, record_path: Path | None = None, *, port: int = 0
-) -> Iterator[RunningAdbd]:
+def running_adbd(profile: DeviceProfile = PIXEL, record_path: Path | None = None, *, port: int = 0) -> Iterator[RunningAdbd]:
     """Run a fake device on loopback for the duration of the ``with`` block."""
     record = ServiceRecord(record_path)
     with start_blocking_portal() as portal:

@@ -55,9 +55,7 @@ class Device:
 
     def banner(self) -> bytes:
         props = self.profile.props
-        identity = "".join(
-            f"{name}={props.get(name, '')};" for name in ("ro.product.name", "ro.product.model", "ro.product.device")
-        )
+        identity = "".join(f"{name}={props.get(name, '')};" for name in ("ro.product.name", "ro.product.model", "ro.product.device"))
         return f"device::{identity}features={','.join(self.profile.features)}".encode()
 
 
@@ -102,8 +100,7 @@ class Session:
             raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
 
     async def _handle(self, message: Message) -> None:
-        logger.debug("<- %s %#x %#x %d bytes", command_name(message.command), message.arg0, message.arg1,
-                     len(message.data))
+        logger.debug("<- %s %#x %#x %d bytes", command_name(message.command), message.arg0, message.arg1, len(message.data))
         if message.command is Command.CNXN:
             await self._on_connect(message)
         elif message.command is Command.AUTH:
@@ -126,8 +123,7 @@ class Session:
         self._close_all_streams()
         self._online = False
         self._codec.negotiate(message.arg0, message.arg1)
-        logger.info("host CNXN %r: version %#x, max payload %d", message.data.rstrip(b"\0"), self._codec.version,
-                    self._codec.max_payload)
+        logger.info("host CNXN %r: version %#x, max payload %d", message.data.rstrip(b"\0"), self._codec.version, self._codec.max_payload)
         if self._device.profile.auth.required:
             await self._challenge()
         else:
@@ -254,5 +250,4 @@ class Session:
 
 def _framed(output: bytes) -> bytes:
     """``output`` as shell-protocol stdout packets (id, little-endian length, bytes)."""
-    return b"".join(struct.pack("<BI", _STDOUT, len(part)) + part
-                    for part in (output[i : i + _V2_PACKET] for i in range(0, len(output), _V2_PACKET)))
+    return b"".join(struct.pack("<BI", _STDOUT, len(part)) + part for part in (output[i : i + _V2_PACKET] for i in range(0, len(output), _V2_PACKET)))

@@ -34,8 +34,7 @@ logger = logging.getLogger(__name__)
 # Settings.Secure keys that Android moved to Settings.Global; SettingsProvider
 # still answers them when read from the secure table.
 _SECURE_MOVED_TO_GLOBAL = frozenset(
-    {"adb_enabled", "bluetooth_on", "data_roaming", "development_settings_enabled",
-     "device_provisioned", "secure_frp_mode", "wifi_on"}
+    {"adb_enabled", "bluetooth_on", "data_roaming", "development_settings_enabled", "device_provisioned", "secure_frp_mode", "wifi_on"}
 )
 
 
@@ -263,12 +262,16 @@ def _crash_file_text(profile: DeviceProfile, directory: str, name: str) -> str:
     """What an ANR trace or a tombstone starts with (the real files are much longer)."""
     fingerprint = profile.props.get("ro.build.fingerprint", "")
     if directory == "/data/anr":
-        return (f"----- pid 4187 at {name.removeprefix('anr_')[:19]} -----\nCmd line: com.example.app\n"
-                f"Build fingerprint: '{fingerprint}'\nABI: 'arm64'\n\n\"main\" prio=5 tid=1 Blocked\n"
-                "  at com.example.app.MainActivity.onResume(MainActivity.java:88)\n----- end 4187 -----\n")
-    return (f"*** *** *** *** *** *** *** *** *** *** *** *** *** *** *** ***\nBuild fingerprint: '{fingerprint}'\n"
-            "ABI: 'arm64'\npid: 3012, tid: 3044, name: RenderThread  >>> com.example.app <<<\n"
-            "signal 11 (SIGSEGV), code 1 (SEGV_MAPERR), fault addr 0x0000000000000010\n")
+        return (
+            f"----- pid 4187 at {name.removeprefix('anr_')[:19]} -----\nCmd line: com.example.app\n"
+            f"Build fingerprint: '{fingerprint}'\nABI: 'arm64'\n\n\"main\" prio=5 tid=1 Blocked\n"
+            "  at com.example.app.MainActivity.onResume(MainActivity.java:88)\n----- end 4187 -----\n"
+        )
+    return (
+        f"*** *** *** *** *** *** *** *** *** *** *** *** *** *** *** ***\nBuild fingerprint: '{fingerprint}'\n"
+        "ABI: 'arm64'\npid: 3012, tid: 3044, name: RenderThread  >>> com.example.app <<<\n"
+        "signal 11 (SIGSEGV), code 1 (SEGV_MAPERR), fault addr 0x0000000000000010\n"
+    )
 
 
 def _logcat(profile: DeviceProfile, args: Sequence[str]) -> Result:

@@ -116,9 +116,7 @@ class Codec:
         if len(message.data) > self.max_payload:
             raise ValueError(f"payload of {len(message.data)} bytes exceeds the negotiated {self.max_payload}")
         check = checksum(message.data) if self.uses_checksums else 0
-        header = HEADER.pack(
-            message.command, message.arg0, message.arg1, len(message.data), check, message.command ^ _U32
-        )
+        header = HEADER.pack(message.command, message.arg0, message.arg1, len(message.data), check, message.command ^ _U32)
         return header + message.data
 
     def feed(self, data: bytes) -> list[Message]:

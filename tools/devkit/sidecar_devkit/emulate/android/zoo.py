@@ -37,33 +37,68 @@ class ZooPhone:
 
 
 ZOO: tuple[ZooPhone, ...] = (
-    ZooPhone("asus-tf201-ics", "Asus Transformer Prime, Android 4.0.3: toolbox shell, CRLF lines, no settings, no SELinux, old logcat",
-             getprop="asus-tf201-a4.0.3"),
-    ZooPhone("huawei-g700-miui-kitkat", "Huawei Ascend G700 on a MIUI port, Android 4.4.2: manufacturer says Xiaomi, debuggable user build",
-             getprop="huawei-g700-u20-a4.4.2-miui-port"),
-    ZooPhone("emulator-lollipop", "Android 5.1 SDK emulator: manufacturer 'unknown', a battery that reads 0 V and 0 °C",
-             getprop="emulator-sdk-phone-armv7-a5.1", battery="unknown-device-old-format-appium"),
-    ZooPhone("samsung-s5-neo-marshmallow", "Samsung Galaxy S5 Neo, Android 6.0.1 (rooted): last of the toolbox shells and pty line ends",
-             getprop="samsung-galaxy-s5-neo-sm-g903f-a6.0.1"),
-    ZooPhone("honor-view10-oreo", "Honor View 10, Android 8.0 (EMUI 8): verified boot state in upper case (GREEN)",
-             getprop="honor-view-10-bkl-l09-a8.0.0-emui8", battery="google-pixel-c-dragon-a7"),
-    ZooPhone("samsung-j4-oreo", "Samsung Galaxy J4 (SM-J410G), Android 8.1: Samsung's extended battery dump, a Secure Folder user",
-             getprop="samsung-sm-j410g-a8.1.0", battery="samsung-unknown-model-extended",
-             extra=(("pm list users", "users", "samsung-unknown-secure-folder"),)),
-    ZooPhone("fiio-m17-unlocked", "FiiO M17 audio player, Android 10: unlocked bootloader (orange), a root shell's prompt in its getprop",
-             getprop="fiio-m17-a10-unlocked"),
-    ZooPhone("oneplus-nord-n10", "OnePlus Nord N10 5G, Android 11 (OxygenOS): marketing name in ro.display.series",
-             getprop="oneplus-nord-n10-5g-be2028-a11-oxygenos"),
-    ZooPhone("lg-v60-unlocked", "LG V60 ThinQ 5G, Android 11: unlocked bootloader, test-keys beside release-keys, multi-line props",
-             getprop="lg-v60-thinq-lm-v600-a11-unlocked"),
-    ZooPhone("redmi-9-power-miui14", "Xiaomi Redmi 9 Power, Android 12 (MIUI 14): marketname prop, a Xiaomi tablet's battery and app lists",
-             getprop="xiaomi-redmi-9-power-lime-a12-miui14", battery="xiaomi-pad-6-a14",
-             extra=(("pm list packages --user 0 -3", "pm", "xiaomi-pad-6-a14-list-packages-3"),
-                    ("pm list packages --user 0 -s", "pm", "xiaomi-pad-6-a14-list-packages-s"))),
-    ZooPhone("motorola-edge-20", "motorola edge 20, Android 13: the device owner query of Android 12 on",
-             getprop="motorola-edge-20-berlin-a13"),
-    ZooPhone("pixel-8-pro-16", "Google Pixel 8 Pro, Android 16: no serial props at all, an overheating battery",
-             getprop="google-pixel-8-pro-husky-a16", battery="unknown-device-a14plus-charging-policy"),
+    ZooPhone(
+        "asus-tf201-ics", "Asus Transformer Prime, Android 4.0.3: toolbox shell, CRLF lines, no settings, no SELinux, old logcat", getprop="asus-tf201-a4.0.3"
+    ),
+    ZooPhone(
+        "huawei-g700-miui-kitkat",
+        "Huawei Ascend G700 on a MIUI port, Android 4.4.2: manufacturer says Xiaomi, debuggable user build",
+        getprop="huawei-g700-u20-a4.4.2-miui-port",
+    ),
+    ZooPhone(
+        "emulator-lollipop",
+        "Android 5.1 SDK emulator: manufacturer 'unknown', a battery that reads 0 V and 0 °C",
+        getprop="emulator-sdk-phone-armv7-a5.1",
+        battery="unknown-device-old-format-appium",
+    ),
+    ZooPhone(
+        "samsung-s5-neo-marshmallow",
+        "Samsung Galaxy S5 Neo, Android 6.0.1 (rooted): last of the toolbox shells and pty line ends",
+        getprop="samsung-galaxy-s5-neo-sm-g903f-a6.0.1",
+    ),
+    ZooPhone(
+        "honor-view10-oreo",
+        "Honor View 10, Android 8.0 (EMUI 8): verified boot state in upper case (GREEN)",
+        getprop="honor-view-10-bkl-l09-a8.0.0-emui8",
+        battery="google-pixel-c-dragon-a7",
+    ),
+    ZooPhone(
+        "samsung-j4-oreo",
+        "Samsung Galaxy J4 (SM-J410G), Android 8.1: Samsung's extended battery dump, a Secure Folder user",
+        getprop="samsung-sm-j410g-a8.1.0",
+        battery="samsung-unknown-model-extended",
+        extra=(("pm list users", "users", "samsung-unknown-secure-folder"),),
+    ),
+    ZooPhone(
+        "fiio-m17-unlocked",
+        "FiiO M17 audio player, Android 10: unlocked bootloader (orange), a root shell's prompt in its getprop",
+        getprop="fiio-m17-a10-unlocked",
+    ),
+    ZooPhone(
+        "oneplus-nord-n10", "OnePlus Nord N10 5G, Android 11 (OxygenOS): marketing name in ro.display.series", getprop="oneplus-nord-n10-5g-be2028-a11-oxygenos"
+    ),
+    ZooPhone(
+        "lg-v60-unlocked",
+        "LG V60 ThinQ 5G, Android 11: unlocked bootloader, test-keys beside release-keys, multi-line props",
+        getprop="lg-v60-thinq-lm-v600-a11-unlocked",
+    ),
+    ZooPhone(
+        "redmi-9-power-miui14",
+        "Xiaomi Redmi 9 Power, Android 12 (MIUI 14): marketname prop, a Xiaomi tablet's battery and app lists",
+        getprop="xiaomi-redmi-9-power-lime-a12-miui14",
+        battery="xiaomi-pad-6-a14",
+        extra=(
+            ("pm list packages --user 0 -3", "pm", "xiaomi-pad-6-a14-list-packages-3"),
+            ("pm list packages --user 0 -s", "pm", "xiaomi-pad-6-a14-list-packages-s"),
+        ),
+    ),
+    ZooPhone("motorola-edge-20", "motorola edge 20, Android 13: the device owner query of Android 12 on", getprop="motorola-edge-20-berlin-a13"),
+    ZooPhone(
+        "pixel-8-pro-16",
+        "Google Pixel 8 Pro, Android 16: no serial props at all, an overheating battery",
+        getprop="google-pixel-8-pro-husky-a16",
+        battery="unknown-device-a14plus-charging-policy",
+    ),
 )
 
 

@@ -19,8 +19,12 @@ from sidecar_devkit.emulate.ios.profiles import PROFILES, describe
 
 def _parse() -> argparse.Namespace:
     profiles = "\n".join(f"  {name:28} {line}" for name, line in describe().items())
-    parser = argparse.ArgumentParser(prog="python -m sidecar_devkit.emulate.ios", description=__doc__.splitlines()[0],
-                                     epilog=f"profiles:\n{profiles}", formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m sidecar_devkit.emulate.ios",
+        description=__doc__.splitlines()[0],
+        epilog=f"profiles:\n{profiles}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--profile", choices=list(PROFILES), default="paired", metavar="NAME")
     parser.add_argument("--record", type=Path, help="append every received request to this JSON-lines file")
     parser.add_argument("-v", "--verbose", action="store_true", help="log every request")

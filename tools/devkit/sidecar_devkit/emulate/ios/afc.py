@@ -143,8 +143,7 @@ class AfcSession:
             raise WireError(f"AFC parameters too short: {exc}") from exc
 
     def _record(self, name: str, path: str | None = None, refused: bool = False) -> None:
-        self._device.record(Received("service", name, udid=self._device.udid, service=SERVICE,
-                                     argument=path, refused=refused))
+        self._device.record(Received("service", name, udid=self._device.udid, service=SERVICE, argument=path, refused=refused))
 
     def _path(self, packet: AfcPacket, name: str) -> str:
         path = _normalize(afc_strings(packet.params)[0])
@@ -167,16 +166,21 @@ class AfcSession:
     def _dev_info(self, packet: AfcPacket) -> AfcPacket:
         self._record("GET_DEVINFO")
         usage = self._device.profile.domains.get("com.apple.disk_usage", {})
-        return _data(packet, afc_key_values({
-            "Model": str(self._device.profile.values.get("ProductType", "")),
-            "FSTotalBytes": str(usage.get("TotalDataCapacity", 0)),
-            "FSFreeBytes": str(usage.get("TotalDataAvailable", 0)),
-            "FSBlockSize": "4096",
-        }))
+        return _data(
+            packet,
+            afc_key_values(
+                {
+                    "Model": str(self._device.profile.values.get("ProductType", "")),
+                    "FSTotalBytes": str(usage.get("TotalDataCapacity", 0)),
+                    "FSFreeBytes": str(usage.get("TotalDataAvailable", 0)),
+                    "FSBlockSize": "4096",
+                }
+            ),
+        )
 
     def _open_file(self, packet: AfcPacket) -> AfcPacket:
         (mode,) = U64.unpack_from(packet.params)
-        path = _normalize(afc_strings(packet.params[U64.size:])[0])
+        path = _normalize(afc_strings(packet.params[U64.size :])[0])
         self._record("FILE_OPEN", path, refused=mode != MODE_READ_ONLY)
         if mode != MODE_READ_ONLY:
             return _status(packet, AfcStatus.PERM_DENIED)

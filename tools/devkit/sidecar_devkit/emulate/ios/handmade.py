@@ -33,6 +33,7 @@ FqAx12YljVA8vFaFqhaU68qapWF+7XU8cQIDAQAB
 -----END RSA PUBLIC KEY-----
 """
 
+
 def _values(udid: str, serial: str, name: str) -> dict[str, Any]:
     return {
         "ActivationState": "Activated",
@@ -234,4 +235,3 @@ UNPAIRED = replace(
     values=_values("00008110-0011223344556601", "JQ8RT4NV2K5M", "iPhone"),
     location_id=0x00170000,
 )
-

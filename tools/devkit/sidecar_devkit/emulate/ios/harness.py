@@ -57,9 +57,7 @@ class IosHandle:
 
 
 @asynccontextmanager
-async def serve_ios(
-    profile: DeviceProfile | str = "paired", record_path: Path | None = None
-) -> AsyncIterator[IosHandle]:
+async def serve_ios(profile: DeviceProfile | str = "paired", record_path: Path | None = None) -> AsyncIterator[IosHandle]:
     device_profile = get_profile(profile)
     recorder = Recorder(record_path)
     device = EmulatedDevice(device_profile, recorder, DEVICE_ID, lockdown=serve_lockdown, services=SERVICES)
@@ -69,6 +67,7 @@ async def serve_ios(
     async with listener, anyio.create_task_group() as tg:
         tg.start_soon(listener.serve, usbmuxd.handle)
         try:
+
             def plug(plugged: bool) -> None:
                 if plugged:
                     usbmuxd.attach(device)

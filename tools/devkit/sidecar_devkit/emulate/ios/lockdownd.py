@@ -22,13 +22,36 @@ logger = logging.getLogger(__name__)
 LOCKDOWN_TYPE = "com.apple.mobile.lockdown"
 
 # What lockdownd answers without a session (the default domain's GetValue, and single keys).
-PUBLIC_KEYS = frozenset({
-    "BasebandCertId", "BasebandKeyHashInformation", "BasebandSerialNumber", "BasebandVersion", "BoardId",
-    "BuildVersion", "CPUArchitecture", "ChipID", "DeviceClass", "DeviceColor", "DeviceName", "DevicePublicKey",
-    "DieID", "HardwareModel", "HasSiDP", "PartitionType", "ProductName", "ProductType", "ProductVersion",
-    "ProductionSOC", "ProtocolVersion", "SupportedDeviceFamilies", "TelephonyCapability", "UniqueChipID",
-    "UniqueDeviceID", "WiFiAddress",
-})
+PUBLIC_KEYS = frozenset(
+    {
+        "BasebandCertId",
+        "BasebandKeyHashInformation",
+        "BasebandSerialNumber",
+        "BasebandVersion",
+        "BoardId",
+        "BuildVersion",
+        "CPUArchitecture",
+        "ChipID",
+        "DeviceClass",
+        "DeviceColor",
+        "DeviceName",
+        "DevicePublicKey",
+        "DieID",
+        "HardwareModel",
+        "HasSiDP",
+        "PartitionType",
+        "ProductName",
+        "ProductType",
+        "ProductVersion",
+        "ProductionSOC",
+        "ProtocolVersion",
+        "SupportedDeviceFamilies",
+        "TelephonyCapability",
+        "UniqueChipID",
+        "UniqueDeviceID",
+        "WiFiAddress",
+    }
+)
 PUBLIC_DOMAIN_KEYS = {
     "com.apple.mobile.iTunes": frozenset({"FamilyID", "MinITunesVersion", "MinMacOSVersion", "iTunesSetupComplete"}),
 }
@@ -62,10 +85,17 @@ class Lockdown:
         domain, key = request.get("Domain"), request.get("Key")
         service = request.get("Service") if name == "StartService" else None
         handler = self._read_only.get(name)
-        self._device.record(Received(
-            "lockdown", name, udid=self._device.udid, service=service, domain=domain, key=key,
-            refused=handler is None,
-        ))
+        self._device.record(
+            Received(
+                "lockdown",
+                name,
+                udid=self._device.udid,
+                service=service,
+                domain=domain,
+                key=key,
+                refused=handler is None,
+            )
+        )
         if handler is None:
             return {"Request": name, "Error": REFUSALS.get(name, DEFAULT_REFUSAL)}
         return {"Request": name} | handler(request)

@@ -10,9 +10,8 @@ from sidecar_devkit.emulate.ios.profile import CrashFile
 
 SYSLOG = (
     "May  2 09:30:15 iPhone kernel[0] <Notice>: AppleKeyStore:Sending lock change 0 for handle 0",
-    ("May  2 09:30:15 iPhone SpringBoard(FrontBoard)[58] <Notice>: [application<com.apple.mobilesafari>] "
-    "Foreground"),
-    "May  2 09:30:16 iPhone locationd[77] <Notice>: {\"msg\":\"client authorization\", \"status\":\"authorized\"}",
+    ("May  2 09:30:15 iPhone SpringBoard(FrontBoard)[58] <Notice>: [application<com.apple.mobilesafari>] Foreground"),
+    'May  2 09:30:16 iPhone locationd[77] <Notice>: {"msg":"client authorization", "status":"authorized"}',
     "May  2 09:30:17 iPhone wifid(WiFiPolicy)[45] <Error>: WiFiLQAMgr: link quality 72",
     "May  2 09:30:18 iPhone ReportCrash[1391] <Notice>: Saved type '309(MobileSafari)' report",
 )
@@ -56,8 +55,7 @@ CRASH_REPORTS = (
                 "cpuType": "ARM-64",
                 "procName": "MobileSafari",
                 "procPath": "/Applications/MobileSafari.app/MobileSafari",
-                "exception": {"codes": "0x0000000000000001, 0x00000001a5c3b2d4", "type": "EXC_BREAKPOINT",
-                              "signal": "SIGTRAP"},
+                "exception": {"codes": "0x0000000000000001, 0x00000001a5c3b2d4", "type": "EXC_BREAKPOINT", "signal": "SIGTRAP"},
                 "termination": {"flags": 0, "code": 5, "namespace": "SIGNAL", "indicator": "Trace/BPT trap: 5"},
                 "faultingThread": 0,
             },
@@ -79,8 +77,7 @@ CRASH_REPORTS = (
                 "incident": "1D4F6A2B-7C3E-4B8D-A5F0-9E2C1B3D4A56",
                 "date": "2024-05-01 10:11:12.41 +0200",
                 "build": "iPhone OS 17.5.1 (21F90)",
-                "memoryStatus": {"compressorSize": 51234, "pageSize": 16384, "memoryPages": {"active": 70213,
-                                                                                             "free": 3412}},
+                "memoryStatus": {"compressorSize": 51234, "pageSize": 16384, "memoryPages": {"active": 70213, "free": 3412}},
                 "largestProcess": "MobileSafari",
                 "processes": [{"name": "MobileSafari", "rpages": 48213, "reason": "per-process-limit"}],
             },
@@ -102,4 +99,3 @@ CRASH_REPORTS = (
         1_713_592_800_000_000_000,
     ),
 )
-

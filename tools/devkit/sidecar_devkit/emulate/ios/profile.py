@@ -62,5 +62,3 @@ class DeviceProfile:
             "SystemBUID": SYSTEM_BUID,
             "WiFiMACAddress": self.values["WiFiAddress"],
         }
-
-

@@ -9,8 +9,7 @@ from sidecar_devkit.emulate.ios.zoo import ZOO
 
 PROFILES: dict[str, DeviceProfile] = {p.name: p for p in (*ZOO, PAIRED, ACTIVATION_LOCKED, SUPERVISED_MDM, UNPAIRED)}
 
-__all__ = ["ACTIVATION_LOCKED", "PAIRED", "PROFILES", "SUPERVISED_MDM", "UNPAIRED", "CrashFile", "DeviceProfile",
-           "describe", "get_profile"]
+__all__ = ["ACTIVATION_LOCKED", "PAIRED", "PROFILES", "SUPERVISED_MDM", "UNPAIRED", "CrashFile", "DeviceProfile", "describe", "get_profile"]
 
 
 def get_profile(profile: DeviceProfile | str) -> DeviceProfile:

@@ -24,20 +24,20 @@ MC_READ_ONLY = frozenset({"HelloHostIdentifier", "GetCloudConfiguration", "GetPr
 # MCInstall's answer to a request it will not carry out.
 MC_REFUSAL = {
     "Status": "Error",
-    "ErrorChain": [{
-        "ErrorCode": 4001,
-        "ErrorDomain": "MCInstallationErrorDomain",
-        "LocalizedDescription": "The operation is not allowed on this device.",
-        "USEnglishDescription": "The operation is not allowed on this device.",
-    }],
+    "ErrorChain": [
+        {
+            "ErrorCode": 4001,
+            "ErrorDomain": "MCInstallationErrorDomain",
+            "LocalizedDescription": "The operation is not allowed on this device.",
+            "USEnglishDescription": "The operation is not allowed on this device.",
+        }
+    ],
 }
 POWER_SOURCE_CLASS = "IOPMPowerSource"
 
 
-def _record(device: EmulatedDevice, service: str, request: str, *, argument: str | None = None,
-            refused: bool = False) -> None:
-    device.record(Received("service", request, udid=device.udid, service=service, argument=argument,
-                           refused=refused))
+def _record(device: EmulatedDevice, service: str, request: str, *, argument: str | None = None, refused: bool = False) -> None:
+    device.record(Received("service", request, udid=device.udid, service=service, argument=argument, refused=refused))
 
 
 async def serve_diagnostics(channel: Channel, device: EmulatedDevice) -> None:

@@ -184,8 +184,7 @@ class Usbmuxd:
         await stream.send(encode_usbmux_plist(tag, _result(RESULT_OK)))
         return handler, device
 
-    def _record(self, request: str, *, udid: str | None = None, argument: str | None = None,
-                refused: bool = False) -> None:
+    def _record(self, request: str, *, udid: str | None = None, argument: str | None = None, refused: bool = False) -> None:
         self._recorder.add(Received("usbmux", request, udid=udid, argument=argument, refused=refused))
 
 

@@ -34,8 +34,7 @@ IPHONE6PLUS_IOS12 = DeviceProfile(
     values=captures.IPHONE6PLUS_IOS12_VALUES,
     domains={
         "com.apple.disk_usage": captures.IPHONE_32GB_DISK_USAGE,
-        "com.apple.mobile.battery": {"BatteryCurrentCapacity": 100, "BatteryIsCharging": False,
-                                     "ExternalConnected": True, "FullyCharged": True},
+        "com.apple.mobile.battery": {"BatteryCurrentCapacity": 100, "BatteryIsCharging": False, "ExternalConnected": True, "FullyCharged": True},
     },
     installed_profiles={"OrderedIdentifiers": [], "ProfileManifest": {}, "ProfileMetadata": {}},
     battery=captures.IOS9_IPHONE_POWER_SOURCE,
@@ -88,8 +87,7 @@ IPHONE12_IOS18_SUPERVISED = DeviceProfile(
     domains={
         "com.apple.mobile.chaperone": {"DeviceIsChaperoned": True},
         "com.apple.disk_usage": captures.IPHONE14PRO_IOS26_DISK_USAGE,
-        "com.apple.mobile.battery": {"BatteryCurrentCapacity": 9, "BatteryIsCharging": True,
-                                     "ExternalConnected": True, "FullyCharged": False},
+        "com.apple.mobile.battery": {"BatteryCurrentCapacity": 9, "BatteryIsCharging": True, "ExternalConnected": True, "FullyCharged": False},
     },
     cloud_configuration=SUPERVISED_BY_PYMOBILEDEVICE3,
     installed_profiles=captures.PROXY_CERTIFICATE_PROFILE_LIST,
