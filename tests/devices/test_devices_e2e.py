@@ -15,6 +15,7 @@ from sidecar_devkit.client import SidecarError
 from sidecar_devkit.emulate.android import PROFILES as ANDROID_PROFILES
 from sidecar_devkit.emulate.android.profiles import Disconnect, Hang
 
+from ..support.ios_read_only import IOS_READ_ONLY
 from .conftest import android_ref, ios_ref
 from .results import fields_warned
 
@@ -38,24 +39,6 @@ ANDROID_ALLOWED = [
     r"shell:dumpsys device_policy",
     r"shell:pm list users",
 ]
-IOS_ALLOWED = {
-    "usbmux": {"ListDevices", "Listen", "ReadBUID", "ReadPairRecord", "Connect"},
-    "lockdown": {"QueryType", "GetValue", "StartSession", "StopSession", "StartService", "Goodbye"},
-    "service": {
-        "IORegistry",
-        "Goodbye",
-        "GetCloudConfiguration",
-        "GetProfileList",
-        "HelloHostIdentifier",
-        "connect",
-        "READ_DIR",
-        "GET_FILE_INFO",
-        "GET_DEVINFO",
-        "FILE_OPEN",
-        "READ",
-        "FILE_CLOSE",
-    },
-}
 
 
 def android_profile(name: str):
@@ -70,7 +53,7 @@ def assert_android_read_only(device) -> None:
 
 def assert_ios_read_only(device) -> None:
     assert device.received, "the fake saw nothing"
-    assert [r for r in device.received if r.refused or r.request not in IOS_ALLOWED[r.layer]] == []
+    assert [r for r in device.received if r.refused or r.request not in IOS_READ_ONLY[r.layer]] == []
 
 
 # ---- devices/list

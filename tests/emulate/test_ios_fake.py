@@ -22,6 +22,8 @@ import pytest
 from sidecar_devkit.emulate.ios import IosHandle, Received, read_record, running_ios
 from sidecar_devkit.emulate.ios.wire import UsbmuxDecoder, UsbmuxPacket, encode_usbmux, encode_usbmux_plist
 
+from ..support.ios_read_only import IOS_READ_ONLY
+
 pytest.importorskip("pymobiledevice3")
 
 from pymobiledevice3.exceptions import (
@@ -41,26 +43,6 @@ from pymobiledevice3.services.syslog import SyslogService
 
 T = TypeVar("T")
 
-# What a read-only host sends, per layer; AFC opcodes use pymobiledevice3's names.
-ALLOWED = {
-    "usbmux": {"ListDevices", "Listen", "ReadBUID", "ReadPairRecord", "Connect"},
-    "lockdown": {"QueryType", "GetValue", "StartSession", "StopSession", "StartService", "Goodbye"},
-    "service": {
-        "IORegistry",
-        "Goodbye",
-        "GetCloudConfiguration",
-        "GetProfileList",
-        "HelloHostIdentifier",
-        "connect",
-        "READ_DIR",
-        "GET_FILE_INFO",
-        "GET_DEVINFO",
-        "FILE_OPEN",
-        "READ",
-        "FILE_CLOSE",
-    },
-}
-
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(coro)
@@ -69,7 +51,7 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 def assert_read_only(received: list[Received]) -> None:
     assert received, "the fake recorded nothing"
     assert [r for r in received if r.refused] == []
-    assert [r for r in received if r.request not in ALLOWED[r.layer]] == []
+    assert [r for r in received if r.request not in IOS_READ_ONLY[r.layer]] == []
 
 
 @pytest.fixture
