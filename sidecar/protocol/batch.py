@@ -26,25 +26,21 @@ class Reply:
     """The answers of one frame. Call :meth:`expect` per member that will be answered, :meth:`deliver`
     with each answer, and :meth:`seal` once every member has been dispatched."""
 
-    __slots__ = ("_batch", "_discard", "_pending", "_sealed", "_sink")
+    __slots__ = ("_batch", "_pending", "_sealed", "_sink", "discards")
 
     def __init__(self, sink: Sink, batch: bool, discard: bool = False) -> None:
         self._sink = sink  # one object, not two bound methods: a Reply is made per frame
         self._batch: list[tuple[RequestId, bytes]] | None = [] if batch else None
         self._pending = 0  # batch members still to answer
         self._sealed = False  # every member of the batch has been dispatched
-        self._discard = discard
-
-    @property
-    def discards(self) -> bool:
-        """Answers are dropped: the call came as a notification, which is never answered."""
-        return self._discard
+        self.discards = discard  # answers are dropped: the call came as a notification, which is never answered
 
     def expect(self) -> None:
-        self._pending += 1
+        if self._batch is not None:  # a single message's Reply keeps no count, so one serves every such frame
+            self._pending += 1
 
     def deliver(self, request_id: RequestId, payload: bytes) -> None:
-        if self._discard:
+        if self.discards:
             return
         if self._batch is None:
             self._sink.send_response(request_id, payload)

@@ -193,8 +193,8 @@ def _content_length(header: bytes) -> int | str:
     return size
 
 
-def length_header(size: int) -> bytes:
-    return size.to_bytes(LENGTH_HEADER_BYTES, "big")
+# A C function, not a Python one: it is called for every message written.
+length_header: Callable[[int], bytes] = struct.Struct(">I").pack
 
 
 def lsp_header(size: int) -> bytes:

@@ -74,30 +74,37 @@ class Dispatcher:
         self._limiter = anyio.CapacityLimiter(config.max_inflight)
         self._running: dict[Any, _Running] = {}
         self._finished = anyio.Event()  # set (and replaced) whenever a task ends
+        # A single message's answer needs no per-frame state: these two serve every such frame.
+        self._direct = Reply(self, batch=False)
+        self._discard = Reply(self, batch=False, discard=True)
 
     # ---- entry points from the reader
 
     def handle_frame(self, payload: bytes) -> None:
         try:
-            self._handle_frame(payload)
+            parsed = jsonrpc.parse(payload, self._max_accepted)
+            if not parsed.batch:  # the usual frame, one message: answered straight out, nothing to gather
+                self._handle_message(parsed.messages[0], self._direct)
+                return
+            reply = Reply(self, batch=True)
+            for message in parsed.messages:
+                self._handle_message(message, reply)
+            reply.seal()
         except Exception as exc:  # noqa: BLE001 (the internal_error boundary)
             # A bug of ours, not the host's: answer it, and keep serving (an exception escaping
             # the reader would end the process, and with it every request still in flight).
             self.send_response(None, jsonrpc.encode_error(None, _internal("handling a frame", exc)))
 
-    def _handle_frame(self, payload: bytes) -> None:
-        parsed = jsonrpc.parse(payload, self._max_accepted)
-        reply = Reply(self, parsed.batch)
-        for message in parsed.messages:
-            if isinstance(message, Call):
-                reply.expect()
-                self._handle_call(message, reply)
-            elif isinstance(message, Notify):
-                self._handle_notification(message)
-            else:
-                reply.expect()
-                reply.deliver(message.id, jsonrpc.encode_error(message.id, message.error))
-        reply.seal()
+    def _handle_message(self, message: jsonrpc.Message, reply: Reply) -> None:
+        if isinstance(message, Call):
+            reply.expect()
+            self._handle_call(message, reply)
+        elif isinstance(message, Notify):
+            # Requests sent as notifications still run; the spec forbids only the reply.
+            self._handle_call(Call(None, message.method, message.params), self._discard)
+        else:
+            reply.expect()
+            reply.deliver(message.id, jsonrpc.encode_error(message.id, message.error))
 
     def handle_framing_error(self, event: FrameTooLarge | BadHeader) -> None:
         if isinstance(event, FrameTooLarge):
@@ -153,10 +160,6 @@ class Dispatcher:
         running = _Running(token, spec.control)
         self._running[key] = running
         self._tg.start_soon(self._run_task, spec, call.id, params, key, running, reply, name=f"rpc {spec.name} {call.id!r}")
-
-    def _handle_notification(self, note: Notify) -> None:
-        # Requests sent as notifications still run; the spec forbids only the reply.
-        self._handle_call(Call(None, note.method, note.params), Reply(self, batch=False, discard=True))
 
     def _admit(self, method: str) -> MethodSpec:
         spec = self._table.get(method)

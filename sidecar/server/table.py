@@ -52,7 +52,7 @@ class MethodSpec:
         # most methods are not called in a session (cold start 8.6-8.8x -> 8.2-8.3x a bare interpreter).
         return msgspec.json.Decoder(self.params_type).decode
 
-    @property
+    @functools.cached_property  # read on every call
     def is_notification(self) -> bool:
         return self.result_type is None
 

@@ -199,6 +199,11 @@ class FrameWriter:
             return
         header = self._header(len(payload))
         if self._held:
+            held = self._held_frames
+            if len(held) + len(header) + len(payload) < FLUSH_BYTES:  # the usual reply: copied in, written with the rest
+                held += header
+                held += payload
+                return
             self._hold(header, payload)
             return
         if self._chunks or WINDOWS:
