@@ -51,21 +51,23 @@ _PYTHON = PythonInfo(
 # types above stay the schema; these are the same JSON, written ahead.
 _encode = msgspec.json.Encoder().encode
 _PYTHON_JSON = cast(PythonInfo, msgspec.Raw(_encode(_PYTHON)))
-_backends_seen: list[tuple[dict[str, BackendStatus], msgspec.Raw]] = []  # availability()'s last answer, and its JSON
+_backends_seen: list[tuple[dict[str, BackendStatus] | None, msgspec.Raw]] = [(None, msgspec.Raw(b""))]  # availability()'s last answer, and its JSON
 
 
 def _backends() -> dict[str, BackendStatus]:
     """``availability()``, encoded once per answer: it is cached until a backend's load outcome changes it."""
     statuses = availability()
-    if not _backends_seen or _backends_seen[0][0] is not statuses:
-        _backends_seen[:] = [(statuses, msgspec.Raw(_encode(statuses)))]
-    return cast(dict[str, BackendStatus], _backends_seen[0][1])
+    seen = _backends_seen[0]
+    if seen[0] is not statuses:
+        seen = _backends_seen[0] = (statuses, msgspec.Raw(_encode(statuses)))
+    return seen[1]  # type: ignore[return-value]  # the same JSON, written ahead
 
 
 @table.method("health", requires=(), before_init=True, after_shutdown=True)
 def health(ctx: RequestContext, params: NoParams) -> HealthResult:
     """Report liveness, version, uptime, load and which backends are installed."""
     session = ctx.session
+    active = session.active
     return HealthResult(
         status="ok",
         version=__version__,
@@ -74,6 +76,6 @@ def health(ctx: RequestContext, params: NoParams) -> HealthResult:
         python=_PYTHON_JSON,
         initialized=ctx.control.initialized,
         inflight=ctx.control.inflight,
-        policy_digest=session.active.digest if session.active else None,
+        policy_digest=active.digest if active else None,
         backends=_backends(),
     )

@@ -139,8 +139,10 @@ class Dispatcher:
     # ---- calls
 
     def _handle_call(self, call: Call, reply: Reply) -> None:
+        spec = self._table.get(call.method)
         try:
-            spec = self._admit(call.method)
+            if spec is None or not self._lifecycle.open or spec.requires:  # else admitted: known, the session running, no capability needed
+                spec = self._admit(call.method, spec)
             params = self._decode_params(spec, call.params)
         except RpcError as refused:
             reply.deliver(call.id, jsonrpc.encode_error(call.id, refused))
@@ -161,8 +163,7 @@ class Dispatcher:
         self._running[key] = running
         self._tg.start_soon(self._run_task, spec, call.id, params, key, running, reply, name=f"rpc {spec.name} {call.id!r}")
 
-    def _admit(self, method: str) -> MethodSpec:
-        spec = self._table.get(method)
+    def _admit(self, method: str, spec: MethodSpec | None) -> MethodSpec:
         if spec is None:
             raise RpcError("method_not_found", f"no method named {method!r}", "Call rpc.discover for the list of methods.")
         lifecycle = self._lifecycle

@@ -166,6 +166,7 @@ class FrameWriter:
         self._high_water = high_water
         self._chunks: deque[memoryview] = deque()
         self._buffered = 0
+        self.congested = False  # more than the high-water mark is queued (an attribute: the reader reads it per frame)
         self._broken = False
         self._held = False
         self._held_frames = bytearray()  # small frames queued while held, joined into one chunk
@@ -173,10 +174,6 @@ class FrameWriter:
         self._space = anyio.Event()
         self._space_wanted = False  # someone waits on ``_space`` (a new Event per write would cost more than the write)
         _prepare(fd)
-
-    @property
-    def congested(self) -> bool:
-        return self._buffered > self._high_water
 
     @property
     def idle(self) -> bool:
@@ -279,6 +276,7 @@ class FrameWriter:
             if len(part):
                 self._chunks.append(memoryview(part))
                 self._buffered += len(part)
+        self.congested = self._buffered > self._high_water
 
     def _write(self, parts: list[bytes | memoryview]) -> int:
         try:
@@ -291,6 +289,7 @@ class FrameWriter:
 
     def _consume(self, written: int) -> None:
         self._buffered -= written
+        self.congested = self._buffered > self._high_water
         while written and self._chunks:
             head = self._chunks[0]
             if written >= len(head):
@@ -312,5 +311,6 @@ class FrameWriter:
         self._chunks.clear()
         self._held_frames = bytearray()
         self._buffered = 0
+        self.congested = False
         self._space.set()
         self._on_broken()
