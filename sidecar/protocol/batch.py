@@ -23,8 +23,9 @@ class Sink(Protocol):
 
 
 class Reply:
-    """The answers of one frame. Call :meth:`expect` per member that will be answered, :meth:`deliver`
-    with each answer, and :meth:`seal` once every member has been dispatched."""
+    """The answers of one frame. For a batch, call :meth:`expect` per member that will be answered,
+    :meth:`deliver` with each answer, and :meth:`seal` once every member has been dispatched. A
+    single message's answer goes straight out whatever the count, so one Reply serves every such frame."""
 
     __slots__ = ("_batch", "_pending", "_sealed", "_sink", "discards")
 
@@ -36,8 +37,7 @@ class Reply:
         self.discards = discard  # answers are dropped: the call came as a notification, which is never answered
 
     def expect(self) -> None:
-        if self._batch is not None:  # a single message's Reply keeps no count, so one serves every such frame
-            self._pending += 1
+        self._pending += 1
 
     def deliver(self, request_id: RequestId, payload: bytes) -> None:
         if self.discards:

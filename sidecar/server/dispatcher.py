@@ -88,6 +88,8 @@ class Dispatcher:
                 return
             reply = Reply(self, batch=True)
             for message in parsed.messages:
+                if not isinstance(message, Notify):
+                    reply.expect()  # before it is handled: a synchronous answer is delivered at once
                 self._handle_message(message, reply)
             reply.seal()
         except Exception as exc:  # noqa: BLE001 (the internal_error boundary)
@@ -97,13 +99,11 @@ class Dispatcher:
 
     def _handle_message(self, message: jsonrpc.Message, reply: Reply) -> None:
         if isinstance(message, Call):
-            reply.expect()
             self._handle_call(message, reply)
         elif isinstance(message, Notify):
             # Requests sent as notifications still run; the spec forbids only the reply.
             self._handle_call(Call(None, message.method, message.params), self._discard)
         else:
-            reply.expect()
             reply.deliver(message.id, jsonrpc.encode_error(message.id, message.error))
 
     def handle_framing_error(self, event: FrameTooLarge | BadHeader) -> None:
@@ -184,11 +184,11 @@ class Dispatcher:
         return spec
 
     def _decode_params(self, spec: MethodSpec, raw: msgspec.Raw) -> Any:
-        data = bytes(raw)
-        if not data or (data[:1] == b"[" and not data[1:-1].strip()):
+        data = bytes(raw) if raw else b"{}"
+        if data[:1] == b"[":
+            if data[1:-1].strip():
+                raise RpcError("invalid_params", f"{spec.name} takes named params (an object), not an array", "Send params as a JSON object.")
             data = b"{}"
-        elif data[:1] == b"[":
-            raise RpcError("invalid_params", f"{spec.name} takes named params (an object), not an array", "Send params as a JSON object.")
         try:
             return spec.decode_params(data)
         except msgspec.ValidationError as exc:
