@@ -104,7 +104,7 @@ def parse(payload: bytes, max_batch: int = 1024) -> Parsed:
     """Parse one frame's payload into messages (a batch of at most ``max_batch``). Never raises."""
     try:
         if payload[:1] == b"{" and payload.isascii():  # the usual frame: one message, plain ASCII
-            return Parsed([_parse_one(payload)], batch=False)
+            return Parsed([_parse_one(payload)], False)
         return _parse(payload, max_batch)
     except RecursionError:
         return _single(Invalid(None, too_deep()))

@@ -60,6 +60,8 @@ class MethodSpec:
 class MethodTable:
     def __init__(self) -> None:
         self._methods: dict[str, MethodSpec] = {}
+        # The spec of a method name, or None: the dict's own lookup, a C call (it is made per request).
+        self.get: Callable[[str], MethodSpec | None] = self._methods.get
 
     def method(
         self,
@@ -98,9 +100,6 @@ class MethodTable:
             return handler
 
         return register
-
-    def get(self, name: str) -> MethodSpec | None:
-        return self._methods.get(name)
 
     def __iter__(self) -> Iterator[MethodSpec]:
         return iter(sorted(self._methods.values(), key=lambda spec: spec.name))

@@ -194,14 +194,22 @@ class FrameWriter:
         """Queue one frame; write it at once when nothing is queued before it and frames are not held."""
         if self._broken:
             return
-        header = self._header(len(payload))
+        size = len(payload)
+        header = self._header(size)
         if self._held:
-            held = self._held_frames
-            if len(held) + len(header) + len(payload) < FLUSH_BYTES:  # the usual reply: copied in, written with the rest
+            # Small frames are copied into one buffer (a few large writes, and no per-frame bookkeeping);
+            # a large one is queued as it is, behind them.
+            if size < FLUSH_BYTES:
+                held = self._held_frames
                 held += header
                 held += payload
-                return
-            self._hold(header, payload)
+                if len(held) < FLUSH_BYTES:
+                    return
+                self._release_held()
+            else:
+                self._release_held()
+                self._append(header, payload)
+            self._write_queued()
             return
         if self._chunks or WINDOWS:
             self._append(header, payload)
@@ -210,7 +218,7 @@ class FrameWriter:
         written = self._write([header, payload])
         if written < len(header):
             self._append(header[written:], payload)
-        elif written < len(header) + len(payload):
+        elif written < len(header) + size:
             self._append(memoryview(payload)[written - len(header) :])
         if self._chunks:
             self._data_ready.set()
@@ -245,20 +253,6 @@ class FrameWriter:
                 await anyio.wait_writable(self._fd)
                 written = self._write(list(islice(self._chunks, _MAX_IOVECS)))
             self._consume(written)
-
-    def _hold(self, header: bytes, payload: bytes) -> None:
-        # Small frames are copied into one buffer (a few large writes, and no per-frame bookkeeping);
-        # a large one is queued as it is, behind them.
-        if len(payload) < FLUSH_BYTES:
-            self._held_frames += header
-            self._held_frames += payload
-            if len(self._held_frames) < FLUSH_BYTES:
-                return
-            self._release_held()
-        else:
-            self._release_held()
-            self._append(header, payload)
-        self._write_queued()
 
     def _release_held(self) -> None:
         if self._held_frames:
