@@ -17,6 +17,7 @@ pipes, no asyncio), so differences are the servers', not the client's:
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -33,7 +34,17 @@ from typing import TypeVar
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-SIDECAR = [PYTHON, "-I", "-m", "sidecar", "--log-level", "warning"]
+
+
+def _sidecar_argv() -> list[str]:
+    """``python -I -m sidecar``, as the host starts it; run from another export of the tree (an A/B),
+    ``-E`` instead, started in it (cwd): ``-I`` would import the editable install's checkout."""
+    spec = importlib.util.find_spec("sidecar")
+    ours = spec is not None and spec.origin is not None and Path(spec.origin).resolve().is_relative_to(REPO / "sidecar")
+    return [PYTHON, "-I" if ours else "-E", "-m", "sidecar", "--log-level", "warning"]
+
+
+SIDECAR = _sidecar_argv()
 TEST_SIDECAR = [PYTHON, "-m", "tests.support.testserver", "--log-level", "warning"]
 REFERENCE = [PYTHON, str(REPO / "bench" / "reference_server.py")]
 CAT = ["cat"]
