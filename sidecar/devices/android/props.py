@@ -63,20 +63,32 @@ def marketing_name(props: Props) -> str | None:
     return value(props, *MARKETING_NAME_PROPS)
 
 
+# Where the bootloader's word lands: ro.boot.* and, on many vendors, a vendor.boot.* copy.
+# Root kits that hide an unlocked bootloader rewrite the ro.boot.* props to "locked"/"green"
+# and leave the vendor copies alone (tests/corpus: a Nord N10 with Magisk), so when the two
+# disagree the unlocked word is the true one: no locked phone states "unlocked" anywhere.
+_BOOT_PREFIXES = ("ro.boot.", "vendor.boot.")
+
+
+def _said(props: Props, name: str) -> list[str]:
+    """What each copy of the boot prop ``name`` says, lower-cased, in the order of _BOOT_PREFIXES."""
+    return [found.lower() for prefix in _BOOT_PREFIXES if (found := value(props, prefix + name))]
+
+
 def verified_boot_state(props: Props) -> str | None:
-    state = value(props, "ro.boot.verifiedbootstate")
-    return state.lower() if state else None
+    """The verified boot colour; a copy saying other than green wins over one saying green."""
+    states = _said(props, "verifiedbootstate")
+    return next((state for state in states if state != "green"), states[0] if states else None)
 
 
 def bootloader_locked(props: Props) -> bool | None:
-    """From the flash lock, else the vbmeta device state, else the verified boot colour."""
-    flash = value(props, "ro.boot.flash.locked")
-    if flash in ("0", "1"):
-        return flash == "1"
-    device_state = (value(props, "ro.boot.vbmeta.device_state") or "").lower()
-    if device_state in ("locked", "unlocked"):
-        return device_state == "locked"
-    return _LOCKED_BY_BOOT_COLOUR.get(verified_boot_state(props) or "")
+    """From the flash lock, the vbmeta device state and the verified boot colour, in every copy.
+
+    They agree on a phone nobody tampered with; where they do not, one saying unlocked wins."""
+    readings = [flash == "1" for flash in _said(props, "flash.locked") if flash in ("0", "1")]
+    readings += [state == "locked" for state in _said(props, "vbmeta.device_state") if state in ("locked", "unlocked")]
+    readings += [_LOCKED_BY_BOOT_COLOUR[state] for state in _said(props, "verifiedbootstate") if state in _LOCKED_BY_BOOT_COLOUR]
+    return all(readings) if readings else None
 
 
 def encryption(props: Props) -> str | None:
