@@ -172,7 +172,7 @@ def _no_patch_level(prop: Props) -> str:
 
 
 def _no_boot_state(prop: Props) -> str:
-    return _unset(prop, "", "none of ro.boot.flash.locked, ro.boot.vbmeta.device_state, ro.boot.verifiedbootstate tells the bootloader's lock state")
+    return _unset(prop, "", "none of flash.locked, vbmeta.device_state, verifiedbootstate (ro.boot.* or vendor.boot.*) tells the bootloader's lock state")
 
 
 async def _settings(probe: Probe, keys: tuple[tuple[str, str, str], ...]) -> dict[str, str | None]:
