@@ -75,6 +75,26 @@ def test_security_signals_read_from_real_getprop_dumps(sample: Sample) -> None:
     assert unexplained_nulls(deep, found) == []
 
 
+# Read from the raw dumps: ro.boot.* says locked/green while vendor.boot.* says unlocked/orange, beside
+# Magisk's random service names (their expectation notes say so); every other dump's copies agree.
+_ROOT_KIT_HIDING_THE_UNLOCK = {
+    "oneplus-nord-n10-5g-be2029-a10-oxygenos10-magisk-spoofed-boot",
+    "oneplus-7-pro-5g-gm1925-a10-oxygenos10-sprint",
+    "oneplus-7t-hd1905-a10-oxygenos10-ob1-eea",
+}
+
+
+def test_boot_props_that_disagree_are_a_root_indicator_on_exactly_the_tampered_dumps() -> None:
+    flagged = set()
+    for sample in GETPROP:
+        deep, _ = inspect_captured({"getprop": sample.text}, "deep")
+        if any(i.startswith("boot props disagree") for i in deep.root_indicators):
+            flagged.add(str(sample))
+            basic, _ = inspect_captured({"getprop": sample.text}, "basic")
+            assert basic.bootloader_locked is False, sample  # the unlocked word wins
+    assert flagged == _ROOT_KIT_HIDING_THE_UNLOCK
+
+
 @pytest.mark.parametrize("sample", BATTERY, ids=str)
 def test_battery_read_from_real_dumpsys_battery(sample: Sample) -> None:
     expect = sample.expect

@@ -72,7 +72,7 @@ _BOOT_PREFIXES = ("ro.boot.", "vendor.boot.")
 
 def _said(props: Props, name: str) -> list[str]:
     """What each copy of the boot prop ``name`` says, lower-cased, in the order of _BOOT_PREFIXES."""
-    return [found.lower() for prefix in _BOOT_PREFIXES if (found := value(props, prefix + name))]
+    return [word for prefix in _BOOT_PREFIXES for word in _word(props, prefix + name)]
 
 
 def verified_boot_state(props: Props) -> str | None:
@@ -81,14 +81,39 @@ def verified_boot_state(props: Props) -> str | None:
     return next((state for state in states if state != "green"), states[0] if states else None)
 
 
+def _locked_by_copy(props: Props) -> dict[str, bool]:
+    """Per copy (ro.boot., vendor.boot.) that tells anything: whether all it says means locked."""
+    said: dict[str, bool] = {}
+    for prefix in _BOOT_PREFIXES:
+        readings = [flash == "1" for flash in _word(props, prefix + "flash.locked") if flash in ("0", "1")]
+        readings += [state == "locked" for state in _word(props, prefix + "vbmeta.device_state") if state in ("locked", "unlocked")]
+        readings += [_LOCKED_BY_BOOT_COLOUR[state] for state in _word(props, prefix + "verifiedbootstate") if state in _LOCKED_BY_BOOT_COLOUR]
+        if readings:
+            said[prefix] = all(readings)
+    return said
+
+
+def _word(props: Props, name: str) -> list[str]:
+    found = value(props, name)
+    return [found.lower()] if found else []
+
+
 def bootloader_locked(props: Props) -> bool | None:
     """From the flash lock, the vbmeta device state and the verified boot colour, in every copy.
 
     They agree on a phone nobody tampered with; where they do not, one saying unlocked wins."""
-    readings = [flash == "1" for flash in _said(props, "flash.locked") if flash in ("0", "1")]
-    readings += [state == "locked" for state in _said(props, "vbmeta.device_state") if state in ("locked", "unlocked")]
-    readings += [_LOCKED_BY_BOOT_COLOUR[state] for state in _said(props, "verifiedbootstate") if state in _LOCKED_BY_BOOT_COLOUR]
-    return all(readings) if readings else None
+    said = _locked_by_copy(props).values()
+    return all(said) if said else None
+
+
+def boot_copies_disagree(props: Props) -> str | None:
+    """Which copy of the boot props says locked while another says unlocked (a root kit's mark), or None."""
+    said = _locked_by_copy(props)
+    if len(set(said.values())) < 2:
+        return None
+    locked = next(prefix for prefix, is_locked in said.items() if is_locked)
+    unlocked = next(prefix for prefix, is_locked in said.items() if not is_locked)
+    return f"boot props disagree: {locked}* says locked, {unlocked}* unlocked (a root kit hiding the unlock)"
 
 
 def encryption(props: Props) -> str | None:
@@ -125,4 +150,6 @@ def root_indicators(props: Props) -> list[str]:
         found.append(f"{build_type} build")
     if verified_boot_state(props) == "orange":
         found.append("bootloader unlocked (verified boot orange)")
+    if disagreement := boot_copies_disagree(props):
+        found.append(disagreement)
     return found
