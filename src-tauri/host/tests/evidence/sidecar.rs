@@ -52,6 +52,19 @@ impl Lab {
     }
 }
 
+/// The real sidecar, under `policy`, every call recorded in `log`, the lab's adb key its own.
+async fn recording_sidecar(
+    dir: &Path,
+    policy: sidecar_host::types::Policy,
+    log: &Arc<evidence::EvidenceLog>,
+) -> Supervisor {
+    let mut config = SupervisorConfig::new(SpawnConfig::new(python()));
+    config.handshake.host_config = serde_json::from_value(json!({"adb_key_path": dir.join("adbkey")})).unwrap();
+    config.client.timeout = Duration::from_secs(60);
+    config.client.evidence = Some(Recorder::new(Arc::clone(log)));
+    Supervisor::start(config, PolicyGate::new(policy)).await.expect("the sidecar starts")
+}
+
 async fn call(client: &Client, method: &str, params: &Value) -> Value {
     client.request::<Value, Value>(method, Some(params)).await.unwrap_or_else(|e| panic!("{method}: {e}"))
 }
@@ -74,11 +87,7 @@ async fn calls_to_emulated_phones_are_recorded_and_reports_tie_back_to_the_log()
         "roots": {"reports": dir.join("reports"), "logs": dir.join("logs"), "downloads": dir.join("downloads")},
     }))
     .unwrap();
-    let mut config = SupervisorConfig::new(SpawnConfig::new(python()));
-    config.handshake.host_config = serde_json::from_value(json!({"adb_key_path": dir.join("adbkey")})).unwrap();
-    config.client.timeout = Duration::from_secs(60);
-    config.client.evidence = Some(Recorder::new(Arc::clone(&log)));
-    let supervisor = Supervisor::start(config, PolicyGate::new(policy)).await.expect("the sidecar starts");
+    let supervisor = recording_sidecar(&dir, policy, &log).await;
     let client = supervisor.client().unwrap();
 
     let mut reports = Vec::new();
@@ -187,11 +196,7 @@ async fn with_redact_identifiers_no_device_identifier_reaches_the_log() {
         "redact_identifiers": true,
     }))
     .unwrap();
-    let mut config = SupervisorConfig::new(SpawnConfig::new(python()));
-    config.handshake.host_config = serde_json::from_value(json!({"adb_key_path": dir.join("adbkey")})).unwrap();
-    config.client.timeout = Duration::from_secs(60);
-    config.client.evidence = Some(Recorder::new(Arc::clone(&log)));
-    let supervisor = Supervisor::start(config, PolicyGate::new(policy)).await.expect("the sidecar starts");
+    let supervisor = recording_sidecar(&dir, policy, &log).await;
     let client = supervisor.client().unwrap();
     let mut identifiers = Vec::new();
     for device in &lab.refs {
